@@ -1,0 +1,1 @@
+"""Floor 2: audio and emotion prompts in, an animation Take out."""

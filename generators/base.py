@@ -1,0 +1,96 @@
+"""Generator protocol, request type and registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from generators.audio import AudioClip
+from generators.errors import GeneratorError
+from generators.progress import CancelToken, NullProgress, ProgressSink
+from generators.take import EmotionTrack, Take
+
+__all__ = [
+    "CancelToken",
+    "GenerationRequest",
+    "Generator",
+    "NullProgress",
+    "ProgressSink",
+    "available_generators",
+    "create_generator",
+    "register_generator",
+]
+
+
+@dataclass
+class GenerationRequest:
+    """Everything a generator needs to make a take.
+
+    Parameters
+    ----------
+    audio
+        The decoded voice line.
+    emotion
+        Emotion prompts along the timeline.
+    transcript
+        What is said, if known (enables forced alignment); ``None`` to recognise phones.
+    intensity
+        Global emotion intensity multiplier 0..1.
+    fps
+        Output frame rate.
+    seed
+        Seed for blinks, idle motion and any sampling.
+    """
+
+    audio: AudioClip
+    emotion: EmotionTrack = field(default_factory=EmotionTrack)
+    transcript: str | None = None
+    intensity: float = 1.0
+    fps: float = 30.0
+    seed: int = 0
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Turns a :class:`GenerationRequest` into a :class:`~generators.take.Take`."""
+
+    name: str
+    supports_live_edits: bool
+
+    def generate(
+        self, request: GenerationRequest, *, progress: ProgressSink, cancel: CancelToken
+    ) -> Take:
+        """Generate a take, reporting progress and checking ``cancel`` between steps."""
+        ...
+
+
+_REGISTRY: dict[str, Callable[[], Generator]] = {}
+
+
+def register_generator(name: str, factory: Callable[[], Generator]) -> None:
+    """Make a generator available under ``name``."""
+    _REGISTRY[name] = factory
+
+
+def available_generators() -> list[str]:
+    """Names of the registered generators."""
+    _load_builtin()
+    return sorted(_REGISTRY)
+
+
+def create_generator(name: str = "rig") -> Generator:
+    """Instantiate a registered generator by name."""
+    _load_builtin()
+    try:
+        return _REGISTRY[name]()
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise GeneratorError(f"unknown generator {name!r} (available: {known})") from None
+
+
+def _load_builtin() -> None:
+    if "rig" not in _REGISTRY:
+        from generators.rig.generator import RigGenerator
+
+        register_generator("rig", RigGenerator)

@@ -1,0 +1,1 @@
+"""Floor 1: how an avatar looks and moves (meshes, poses, GL rendering)."""

@@ -1,0 +1,1 @@
+"""Floor 3: the application the user drives (session, project, exporters, CLI, GUI)."""
