@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Set up Affect Studio on a Debian/Ubuntu machine:
+#   1. the system libraries it needs (apt-get when run as root, otherwise prints the exact line),
+#   2. a virtual environment in .venv beside this repository's pyproject.toml,
+#   3. the package with its base dependencies (add --dev for the test tools).
+#
+# Usage: bash installer/install.sh [--dev]
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+
+extras=""
+for arg in "$@"; do
+    case "$arg" in
+        --dev) extras="[dev]" ;;
+        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+        *) echo "error: unknown option $arg (use --dev or nothing)" >&2; exit 2 ;;
+    esac
+done
+
+# Headless OpenGL (Mesa EGL + llvmpipe) for rendering; the rest ships in Python wheels.
+system_packages=(libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri libgbm1 python3-venv)
+
+missing=()
+for pkg in "${system_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "Installing system packages: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
+    else
+        echo "error: missing system packages; run this, then run the installer again:" >&2
+        echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+        exit 2
+    fi
+fi
+
+python="${PYTHON:-python3}"
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+    echo "error: Python 3.10 or newer is needed ($python is $("$python" -V 2>&1))" >&2
+    exit 2
+fi
+if [ ! -x .venv/bin/python ]; then
+    echo "Creating .venv"
+    "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+echo "Installing affect-studio${extras} into .venv"
+.venv/bin/python -m pip install -q -e ".${extras}"
+echo "Installed: $(.venv/bin/affect-studio --version)"

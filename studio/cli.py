@@ -1,0 +1,242 @@
+"""The ``affect-studio`` command line (no Qt import; heavy modules load per command).
+
+Exit codes: 0 success, 2 bad input (one ``error: ...`` line on stderr), 1 internal error,
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+MAX_TRANSCRIPT_BYTES = 256 * 1024
+MAX_SIDE = 4096
+
+
+class UsageError(Exception):
+    """Bad command-line input, reported as ``error: ...`` with exit code 2."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("affect-studio")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w_text, h_text = text.lower().split("x")
+        w, h = int(w_text), int(h_text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}")
+    if not (16 <= w <= MAX_SIDE and 16 <= h <= MAX_SIDE):
+        raise argparse.ArgumentTypeError(f"size must be 16..{MAX_SIDE} on each side, got {text}")
+    if w % 2 or h % 2:
+        raise argparse.ArgumentTypeError(f"video size must be even on both sides, got {text}")
+    return w, h
+
+
+def _fps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"fps must be a number, got {text!r}") from None
+    if not 1 <= value <= 240:
+        raise argparse.ArgumentTypeError(f"fps must be between 1 and 240, got {text}")
+    return value
+
+
+def _unit(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"intensity must be a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"intensity must be between 0 and 1, got {text}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as for every bad input
+        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every sub-command."""
+    parser = _Parser(
+        prog="affect-studio",
+        description="Turn a voice line and emotion prompts into an expressive animated face.",
+    )
+    parser.add_argument("--version", action="version", version=f"affect-studio {_version()}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    render = sub.add_parser(
+        "render",
+        help="animate a voice line and write video/curves/mouth cues",
+        description="Animate AUDIO and write each -o OUT; the format follows OUT's extension "
+        "(.mp4, .json, .csv, .rhubarb.json, .tsv).",
+    )
+    render.add_argument("audio", metavar="AUDIO", help="voice line (wav, flac, mp3, ogg, m4a)")
+    render.add_argument("--transcript", metavar="TEXT|@FILE",
+                        help="what is said (enables forced alignment); @FILE reads a text file")
+    emotion = render.add_mutually_exclusive_group()
+    emotion.add_argument("--prompt", default="", help='emotion prompt, e.g. "quietly furious"')
+    emotion.add_argument("--emotion-track", metavar="FILE",
+                         help="JSON list of {start, end, prompt} segments along the timeline")
+    render.add_argument("--intensity", type=_unit, default=1.0, help="emotion intensity 0..1")
+    render.add_argument("--avatar", metavar="FILE", help="avatar .glb/.gltf (default: built-in)")
+    render.add_argument("--fps", type=_fps, default=30.0, help="frames per second (default 30)")
+    render.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
+                        help="video size (default 1280x720)")
+    render.add_argument("--seed", type=int, default=0, help="seed for blinks and idle motion")
+    render.add_argument("-o", "--output", action="append", required=True, metavar="OUT",
+                        help="output file; repeat for several formats")
+    render.add_argument("--json-progress", action="store_true",
+                        help="print one JSON object per progress event on stderr")
+    render.set_defaults(func=_cmd_render)
+
+    emo = sub.add_parser("emotion", help="show what an emotion prompt means",
+                         description="Explain an emotion prompt: mixture, valence/arousal/"
+                         "dominance, intensity and the face regions it moves.")
+    emo.add_argument("prompt", metavar="PROMPT")
+    emo.add_argument("--intensity", type=_unit, default=None)
+    emo.add_argument("--json", action="store_true", help="print JSON (default: readable text)")
+    emo.set_defaults(func=_cmd_emotion)
+    return parser
+
+
+def _read_transcript(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value.startswith("@"):
+        path = Path(value[1:])
+        if not path.is_file():
+            raise UsageError(f"transcript file not found: {path} (check the path)")
+        if path.stat().st_size > MAX_TRANSCRIPT_BYTES:
+            raise UsageError(f"transcript file is larger than 256 KiB: {path}")
+        try:
+            value = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"transcript file is not UTF-8 text: {path}") from None
+    if not value.strip():
+        raise UsageError("transcript is empty (give the words spoken, or omit --transcript)")
+    return value.strip()
+
+
+def _progress_sink(json_progress: bool) -> Any:
+    from studio.progress_view import JsonLinesProgress, TerminalProgressBar
+
+    if json_progress:
+        return JsonLinesProgress()
+    if sys.stderr.isatty():
+        return TerminalProgressBar()
+    return None
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from generators.progress import NullProgress, SubProgress
+    from studio.exporters.base import check_writable, exporter_for
+    from studio.session import Session
+
+    outputs = [Path(o) for o in args.output]
+    if len({o.resolve() for o in outputs}) != len(outputs):
+        raise UsageError("the same output is given twice (each -o needs its own file)")
+    for out in outputs:  # reject bad outputs before any work
+        exporter_for(out)
+        check_writable(out)
+    transcript = _read_transcript(args.transcript)
+
+    session = Session()
+    session.settings.fps = args.fps
+    session.settings.width, session.settings.height = args.size
+    session.seed = args.seed
+    session.load_audio(args.audio)
+    session.set_transcript(transcript)
+    session.set_intensity(args.intensity)
+    if args.emotion_track:
+        from studio.emotion_track_file import load_emotion_track
+
+        session.set_emotion_track(load_emotion_track(args.emotion_track))
+    else:
+        session.set_prompt(args.prompt)
+    session.set_avatar_path(args.avatar)
+    _ = session.avatar  # load (and validate) the avatar before the long work
+
+    sink = _progress_sink(args.json_progress)
+    progress = sink or NullProgress()
+    try:
+        gen_share = 0.3 if any(o.suffix.lower() == ".mp4" for o in outputs) else 0.9
+        session.generate(progress=SubProgress(progress, 0.0, gen_share))
+        written = []
+        span = (1.0 - gen_share) / len(outputs)
+        for i, out in enumerate(outputs):
+            start = gen_share + i * span
+            written.append(session.export(out, progress=SubProgress(progress, start, start + span)))
+        progress.report(1.0, "done")
+    finally:
+        if sink is not None:
+            sink.close()
+    if args.json_progress:
+        print(json.dumps({"event": "done", "outputs": [str(p) for p in written]}),
+              file=sys.stderr)
+    for path in written:
+        print(path)
+    return 0
+
+
+def _cmd_emotion(args: argparse.Namespace) -> int:
+    from generators.emotion.parse import describe, parse_prompt
+
+    info = describe(parse_prompt(args.prompt, args.intensity))
+    info = {"prompt": args.prompt, **info}
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from generators.errors import GeneratorError
+    from renderers.errors import RendererError
+    from studio.errors import StudioError
+
+    return (UsageError, GeneratorError, RendererError, StudioError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("\nerror: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if isinstance(exc, _user_errors()):
+            message = " ".join(str(exc).split())
+            print(f"error: {message}", file=sys.stderr)
+            return 2
+        if os.environ.get("AFFECT_STUDIO_DEBUG"):
+            raise
+        print(f"error: internal error: {type(exc).__name__}: {exc} "
+              "(set AFFECT_STUDIO_DEBUG=1 for a traceback and report it)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Shared test fixtures: where the evaluation data lives, small synthetic audio files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("AFFECT_SHARED_DIR", REPO_ROOT.parent / "shared"))
+EVALDATA = SHARED / "evaldata"
+
+
+@pytest.fixture(scope="session")
+def evaldata() -> Path:
+    """The evaluation data folder (speech clips, alignments, meshes)."""
+    if not EVALDATA.is_dir():
+        pytest.fail(f"evaluation data not found at {EVALDATA}; set AFFECT_SHARED_DIR")
+    return EVALDATA
+
+
+@pytest.fixture(scope="session")
+def demo_audio() -> Path:
+    """The bundled demo voice line."""
+    return REPO_ROOT / "assets" / "demo" / "greeting.flac"
+
+
+@pytest.fixture(scope="session")
+def demo_transcript() -> str:
+    """Transcript of the bundled demo voice line."""
+    return (REPO_ROOT / "assets" / "demo" / "greeting.txt").read_text(encoding="utf-8").strip()
+
+
+def tone(seconds: float, rate: int, channels: int = 1, freq: float = 220.0) -> np.ndarray:
+    """A test tone with a little amplitude modulation, shape ``(N,)`` or ``(N, C)``."""
+    t = np.arange(int(seconds * rate)) / rate
+    x = (0.4 * np.sin(2 * np.pi * freq * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t)))
+    x = x.astype(np.float32)
+    return x if channels == 1 else np.repeat(x[:, None], channels, axis=1)
