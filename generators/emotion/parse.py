@@ -1,0 +1,276 @@
+"""Free-text emotion prompts ("quietly furious", "nervous but hopeful") -> :class:`EmotionState`.
+
+The grammar is deliberately small and forgiving:
+
+* emotion words and phrases from the lexicon ("furious", "grossed out", "over the moon"), also
+  as adverbs or nouns ("angrily", "nervousness");
+* modifiers before a word scale its intensity ("slightly", "a bit", "very", "extremely"), shift
+  its valence/arousal/dominance ("quietly", "calmly", "wildly") or its share of a mix ("mostly",
+  "a hint of"); they apply to the next emotion word only;
+* "not"/"no"/"never"/"n't" turns the next word into its opposite at reduced strength ("not happy"
+  -> glum, "not angry" -> calm), ignoring that word's modifiers;
+* several words make a mix ("nervous but hopeful", "happy and surprised", "sad, angry"), each
+  weighted by its intensity and modifiers; explicit weights may follow a word ("anger:0.7,
+  joy:0.3", "anger 70%") or precede it ("70% angry"), missing weights share what is left of 1;
+* other words are ignored once at least one emotion word is recognised.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+
+from generators.emotion.intensity import check_intensity
+from generators.emotion.lexicon import Lexicon, Modifier, WordEntry, get_lexicon
+from generators.errors import PromptError
+from generators.take import EmotionState
+
+__all__ = ["MAX_PROMPT_LENGTH", "known_emotions", "parse_prompt", "tokenize"]
+
+MAX_PROMPT_LENGTH: int = 500
+"""Longest prompt accepted, in characters."""
+
+_TOKEN = re.compile(r"\d+(?:\.\d+)?%?|\.\d+%?|[a-z]+(?:'[a-z]+)?|[,;:/+&=()!?.]")
+_SEPARATORS = frozenset(",;/+&()!?.")
+_WEIGHT_MARKS = frozenset(":=")
+
+
+def tokenize(prompt: str) -> list[str]:
+    """Split a prompt into lower-case words, numbers and punctuation.
+
+    Contractions are expanded ("isn't" -> "is not") and hyphens split words.
+
+    Examples
+    --------
+    >>> tokenize("Isn't grossed-out; anger:0.7")
+    ['is', 'not', 'grossed', 'out', ';', 'anger', ':', '0.7']
+    """
+    text = prompt.lower().replace("\u2019", "'").replace("\u2018", "'")
+    text = re.sub(r"\bwon't\b", "will not", text)
+    text = re.sub(r"\bcan't\b", "can not", text)
+    text = text.replace("n't", " not").replace("-", " ")
+    return _TOKEN.findall(text)
+
+
+@dataclass
+class _Pending:
+    """Modifiers seen since the last emotion word."""
+
+    intensity: float = 1.0
+    weight: float = 1.0
+    vad: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    negate: bool = False
+    explicit: float | None = None
+
+    def apply(self, mod: Modifier) -> None:
+        self.intensity *= mod.intensity
+        self.weight *= mod.weight
+        self.vad = [a + b for a, b in zip(self.vad, mod.vad, strict=True)]
+
+
+@dataclass
+class _Component:
+    """One emotion word of the prompt with its modifiers applied."""
+
+    word: str
+    mixture: dict[str, float]
+    intensity: float
+    vad: tuple[float, float, float]
+    weight_factor: float
+    explicit: float | None
+
+
+def known_emotions() -> list[str]:
+    """Every emotion word or phrase the parser understands, sorted.
+
+    Examples
+    --------
+    >>> "quietly" in known_emotions(), "furious" in known_emotions()
+    (False, True)
+    """
+    return sorted(get_lexicon().words)
+
+
+def _suggestion_text(lex: Lexicon) -> str:
+    return "try e.g. " + ", ".join(lex.suggestions) + ", or a mix like 'nervous but hopeful'"
+
+
+def _number(token: str, prompt: str) -> float:
+    value = float(token.rstrip("%"))
+    if token.endswith("%") or value > 1.0:
+        if value > 100.0:
+            raise PromptError(
+                f"weight {token} in {prompt!r} is out of range; use 0..1 or a percentage"
+            )
+        value /= 100.0
+    return value
+
+
+def _component(
+    lex: Lexicon, entry: WordEntry, pending: _Pending, intensity: float | None
+) -> _Component:
+    if pending.negate:
+        target = entry.negation or lex.negation[entry.main_emotion]
+        entry = lex.words[target]
+        base = entry.intensity if intensity is None else intensity
+        strength = base * lex.negation_intensity
+        shift = (0.0, 0.0, 0.0)
+    else:
+        base = entry.intensity if intensity is None else intensity
+        strength = base * pending.intensity
+        shift = tuple(pending.vad)
+    strength = min(1.0, max(0.0, strength))
+    scale = math.sqrt(strength)
+    vad = tuple(min(1.0, max(-1.0, (v + s) * scale)) for v, s in zip(entry.vad, shift, strict=True))
+    return _Component(
+        entry.word, dict(entry.mixture), strength, vad, pending.weight, pending.explicit
+    )
+
+
+def _combine(components: list[_Component], prompt: str) -> EmotionState:
+    if any(c.explicit is not None for c in components):
+        given = sum(c.explicit for c in components if c.explicit is not None)
+        rest = sum(1 for c in components if c.explicit is None)
+        share = max(0.0, 1.0 - given) / rest if rest else 0.0
+        weights = [c.explicit if c.explicit is not None else share for c in components]
+    else:
+        weights = [c.weight_factor * (0.25 + 0.75 * c.intensity) for c in components]
+    total = float(sum(weights))
+    if total <= 0.0:
+        raise PromptError(
+            f"the weights in {prompt!r} add up to zero; give at least one emotion a weight above 0"
+        )
+    mixture: dict[str, float] = {}
+    for w, c in zip(weights, components, strict=True):
+        for name, m in c.mixture.items():
+            mixture[name] = mixture.get(name, 0.0) + w * m / total
+    mixture = {k: v for k, v in mixture.items() if v > 1e-6}
+    norm = sum(mixture.values())
+    mixture = {k: v / norm for k, v in sorted(mixture.items(), key=lambda kv: -kv[1])}
+    intensity = sum(w * c.intensity for w, c in zip(weights, components, strict=True)) / total
+    vad = [
+        sum(w * c.vad[j] for w, c in zip(weights, components, strict=True)) / total
+        for j in range(3)
+    ]
+    return EmotionState(
+        mixture,
+        min(1.0, max(0.0, intensity)),
+        *(min(1.0, max(-1.0, v)) for v in vad),
+    )
+
+
+def parse_prompt(prompt: str, intensity: float | None = None) -> EmotionState:
+    """Understand a free-text emotion prompt.
+
+    Parameters
+    ----------
+    prompt
+        Free text such as ``"happy"``, ``"quietly furious"``, ``"nervous but hopeful"``,
+        ``"slightly sad, a hint of anger"`` or ``"anger:0.7, joy:0.3"``. Empty means neutral.
+    intensity
+        Optional strength 0..1 replacing the strength the words imply ("annoyed" 0.4,
+        "furious" 0.95) as the base of every word; modifiers such as "slightly" or "very" still
+        scale it and negation still reduces it.
+
+    Returns
+    -------
+    EmotionState
+        Mixture of base emotions (``neutral`` and Ekman's seven, weights summing to 1, largest
+        first), overall intensity 0..1, and valence/arousal/dominance in -1..1. VAD grows with
+        the square root of each word's intensity.
+
+    Raises
+    ------
+    PromptError
+        If no emotion word is recognised, a weight is out of range, the prompt is too long or
+        ``intensity`` is not a number in 0..1. The message is one line and names known emotions.
+
+    Examples
+    --------
+    >>> parse_prompt("furious").mixture
+    {'anger': 1.0}
+    >>> quiet, loud = parse_prompt("quietly furious"), parse_prompt("furious")
+    >>> quiet.arousal < loud.arousal
+    True
+    >>> sorted(parse_prompt("nervous but hopeful").mixture)
+    ['fear', 'happiness', 'neutral', 'surprise']
+    >>> parse_prompt("anger:0.7, joy:0.3").mixture
+    {'anger': 0.7, 'happiness': 0.3}
+    >>> parse_prompt("").mixture
+    {'neutral': 1.0}
+    >>> parse_prompt("xyzzy")
+    Traceback (most recent call last):
+    ...
+    generators.errors.PromptError: unknown emotion 'xyzzy'; try e.g. happy, sad, angry, \
+afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
+    """
+    if intensity is not None:
+        intensity = check_intensity(intensity)
+    if prompt is None:
+        prompt = ""
+    if not isinstance(prompt, str):
+        raise PromptError(f"an emotion prompt must be text, got {type(prompt).__name__}")
+    if len(prompt) > MAX_PROMPT_LENGTH:
+        raise PromptError(
+            f"emotion prompt is {len(prompt)} characters long; keep it under {MAX_PROMPT_LENGTH}"
+        )
+    tokens = tokenize(prompt)
+    if not any(t not in _SEPARATORS for t in tokens):
+        return EmotionState.neutral()
+
+    lex = get_lexicon()
+    components: list[_Component] = []
+    unknown: list[str] = []
+    pending = _Pending()
+    attach = False  # a number right after an emotion word is that word's weight
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok[0].isdigit() or tok[0] == ".":
+            if tok == ".":
+                pending, attach = _Pending(), False
+            else:
+                value = _number(tok, prompt)
+                if attach and components[-1].explicit is None:
+                    components[-1].explicit = value
+                else:
+                    pending.explicit = value
+                attach = False
+            i += 1
+            continue
+        if tok in _WEIGHT_MARKS:
+            i += 1
+            continue
+        if tok in _SEPARATORS:
+            pending, attach = _Pending(), False
+            i += 1
+            continue
+        hit = lex.match(tokens, i)
+        if hit is None:
+            unknown.append(tok)
+            i += 1
+            continue
+        kind, key, length = hit
+        i += length
+        if kind == "word":
+            components.append(_component(lex, lex.words[key], pending, intensity))
+            pending, attach = _Pending(), True
+        elif kind == "modifier":
+            pending.apply(lex.modifiers[key])
+            attach = False
+        elif kind == "negator":
+            pending.negate = not pending.negate
+            attach = False
+        elif kind == "connector":
+            pending, attach = _Pending(), False
+
+    if not components:
+        if unknown:
+            word = unknown[0]
+            close = difflib.get_close_matches(word, lex.known_words(), n=1, cutoff=0.8)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise PromptError(f"unknown emotion {word!r}{hint}; {_suggestion_text(lex)}")
+        raise PromptError(f"no emotion word in {prompt.strip()!r}; {_suggestion_text(lex)}")
+    return _combine(components, prompt)
