@@ -194,15 +194,21 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_emotion(args: argparse.Namespace) -> int:
-    from generators.emotion.parse import describe, parse_prompt
+    from generators.emotion import describe, parse_prompt
 
-    info = describe(parse_prompt(args.prompt, args.intensity))
-    info = {"prompt": args.prompt, **info}
+    info = describe(parse_prompt(args.prompt, args.intensity), args.prompt)
     if args.json:
         print(json.dumps(info, indent=2))
-    else:
-        for key, value in info.items():
-            print(f"{key}: {value}")
+        return 0
+    mixture = ", ".join(f"{name} {weight:.0%}" for name, weight in info["mixture"].items())
+    print(f"prompt:     {args.prompt!r}")
+    print(f"mixture:    {mixture}")
+    print(f"intensity:  {info['intensity']:.2f}")
+    print(f"valence {info['valence']:+.2f}   arousal {info['arousal']:+.2f}   "
+          f"dominance {info['dominance']:+.2f}")
+    for region, detail in info["regions"].items():
+        shapes = ", ".join(f"{n} {v:.2f}" for n, v in detail["shapes"].items()) or "-"
+        print(f"{region:<8} {detail['amount']:.2f}  {shapes}")
     return 0
 
 
