@@ -37,7 +37,9 @@ def _size(text: str) -> tuple[int, int]:
         w_text, h_text = text.lower().split("x")
         w, h = int(w_text), int(h_text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}"
+        ) from None
     if not (16 <= w <= MAX_SIDE and 16 <= h <= MAX_SIDE):
         raise argparse.ArgumentTypeError(f"size must be 16..{MAX_SIDE} on each side, got {text}")
     if w % 2 or h % 2:

@@ -137,6 +137,28 @@ class Session:
         self._changed("take")
         return self.take
 
+    def export(
+        self,
+        dest: str | Path,
+        *,
+        progress: ProgressSink | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Path:
+        """Write the current take to ``dest``; the format follows the file extension."""
+        from studio.exporters.base import exporter_for
+
+        if self.take is None:
+            raise StudioError("nothing to export yet (generate a take first)")
+        exporter = exporter_for(
+            Path(dest),
+            width=self.settings.width,
+            height=self.settings.height,
+            fps=self.settings.fps,
+            cancel=cancel,
+        )
+        sink = progress or NullProgress()
+        return exporter.export(self.take, self.avatar, Path(dest), progress=sink)
+
     def pose_at(self, t: float) -> Pose:
         """The pose at time ``t`` (neutral before anything is generated)."""
         return self.take.pose_at(t) if self.take is not None else Pose.neutral()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from generators.progress import NullProgress, ProgressSink
 from generators.take import Take
@@ -58,17 +59,23 @@ def supported_extensions() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def exporter_for(path: Path) -> Exporter:
-    """The exporter for ``path``'s extension, or an :class:`ExportError` naming the known ones."""
+def exporter_for(path: Path, **options: Any) -> Exporter:
+    """The exporter for ``path``'s extension, or an :class:`ExportError` naming the known ones.
+
+    ``options`` (``width``, ``height``, ``fps``, ``cancel``...) go to the exporter's
+    constructor when it takes them; formats without such settings ignore them.
+    """
     ext = extension_of(path)
     try:
-        return _REGISTRY[ext]()
+        factory = _REGISTRY[ext]
     except KeyError:
         known = ", ".join(supported_extensions())
         shown = ext or "(none)"
         raise ExportError(
             f"unknown output format {shown!r} for {path.name} (use one of: {known})"
         ) from None
+    accepted = inspect.signature(factory).parameters
+    return factory(**{k: v for k, v in options.items() if k in accepted})
 
 
 def check_writable(dest: Path) -> None:
@@ -80,8 +87,15 @@ def check_writable(dest: Path) -> None:
         raise ExportError(f"output folder is not a folder: {folder}")
     if dest.is_dir():
         raise ExportError(f"output path is a folder: {dest} (give a file name)")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ExportError(f"output folder is not writable: {folder} (choose another folder)")
+    try:  # a real probe: permission bits say nothing for root or read-only file systems
+        fd, probe = tempfile.mkstemp(prefix=".affect-write-probe.", dir=folder)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ExportError(
+            f"output folder is not writable: {folder} ({reason}; choose another folder)"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 @contextlib.contextmanager
