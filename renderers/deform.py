@@ -1,11 +1,12 @@
 """Numpy reference of the GPU deformation: morph targets, then eye gaze, then head rotation.
 
-The renderer's vertex stage computes exactly this (in float32); tests compare the two.
+The renderer's morph stage (``shaders/morph.vert.glsl``) computes exactly this in float32
+from the same :class:`DrivenTargets`; tests compare the two.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,8 +15,12 @@ from renderers.avatar import AvatarMesh
 from renderers.pose import Pose
 from renderers.rigid import mesh_matrix
 
-NORMAL_DELTA_EPS = 1e-6
-"""Normal-delta components smaller than this are treated as zero (float noise)."""
+MORPH_EPSILON = 1e-6
+"""Position deltas shorter than this (metres, 1 micron) are dropped: far below a pixel, and
+dropping them makes the GPU skip most vertex/target pairs of real blendshape sets."""
+
+NORMAL_EPSILON = 1e-6
+"""Normal-delta components smaller than this are float noise and set to zero."""
 
 
 def vertex_normals(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
@@ -44,74 +49,98 @@ def vertex_normals(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
     return np.divide(n, length, out=np.zeros_like(n), where=length > 0)
 
 
-def target_normal_deltas(mesh: AvatarMesh) -> dict[str, np.ndarray]:
-    """Return per-target normal deltas: normals of the fully applied target minus rest normals.
+@dataclass(frozen=True)
+class DrivenTargets:
+    """The morph targets of one mesh that a :class:`~renderers.pose.Pose` can drive.
 
-    Computed once at load from the mesh topology; the renderer adds ``weight * delta`` to the
-    mesh's own rest normals and renormalises, an approximation that is exact at weight 0 and
-    close for single targets at weight 1.
+    Only ARKit-named targets are kept (other names are never driven, so they stay at 0);
+    position deltas shorter than :data:`MORPH_EPSILON` are dropped, and each target carries
+    the normal delta it causes (normals of the fully applied target minus rest normals).
 
-    Returns
-    -------
-    dict
-        Target name -> ``(V, 3)`` float32 deltas (components below :data:`NORMAL_DELTA_EPS`
-        are zeroed).
+    Attributes
+    ----------
+    names
+        Target names, in the mesh's order.
+    arkit_index
+        ``(T,)`` index of each target in ``Pose.weights``.
+    positions
+        ``(T, V, 3)`` float32 position deltas.
+    normals
+        ``(T, V, 3)`` float32 normal deltas.
     """
-    if not mesh.morph_targets:
-        return {}
-    rest = vertex_normals(mesh.positions, mesh.indices)
-    out: dict[str, np.ndarray] = {}
-    for name, delta in mesh.morph_targets.items():
-        dn = vertex_normals(mesh.positions + delta, mesh.indices) - rest
-        dn[np.abs(dn) < NORMAL_DELTA_EPS] = 0.0
-        out[name] = dn.astype(np.float32)
-    return out
 
+    names: tuple[str, ...]
+    arkit_index: np.ndarray
+    positions: np.ndarray
+    normals: np.ndarray
 
-def arkit_weights(mesh: AvatarMesh, pose: Pose) -> dict[str, float]:
-    """Return the weight of each of the mesh's targets: ARKit names from the pose, others 0."""
-    return {
-        name: float(pose.weights[ARKIT_INDEX[name]]) if name in ARKIT_INDEX else 0.0
-        for name in mesh.morph_targets
-    }
+    @classmethod
+    def from_mesh(cls, mesh: AvatarMesh) -> DrivenTargets:
+        """Collect, prune and derive normal deltas for ``mesh``'s ARKit targets."""
+        v = mesh.vertex_count
+        names, positions, normals = [], [], []
+        rest = None
+        for name, delta in mesh.morph_targets.items():
+            if name not in ARKIT_INDEX:
+                continue
+            d = np.array(delta, dtype=np.float32).reshape(v, 3)
+            d[np.linalg.norm(d, axis=1) < MORPH_EPSILON] = 0.0
+            if not d.any():
+                continue
+            if rest is None:
+                rest = vertex_normals(mesh.positions, mesh.indices)
+            dn = vertex_normals(mesh.positions + d, mesh.indices) - rest
+            dn[np.abs(dn) < NORMAL_EPSILON] = 0.0
+            names.append(name)
+            positions.append(d)
+            normals.append(dn.astype(np.float32))
+        empty = np.zeros((0, v, 3), dtype=np.float32)
+        return cls(
+            names=tuple(names),
+            arkit_index=np.array([ARKIT_INDEX[n] for n in names], dtype=np.int64),
+            positions=np.stack(positions) if positions else empty,
+            normals=np.stack(normals) if normals else empty.copy(),
+        )
+
+    def weights(self, pose: Pose) -> np.ndarray:
+        """``(T,)`` float32 weight of each target in ``pose``."""
+        return pose.weights[self.arkit_index].astype(np.float32)
 
 
 def morph(
-    mesh: AvatarMesh,
-    weights: Mapping[str, float],
-    normal_deltas: Mapping[str, np.ndarray] | None = None,
+    mesh: AvatarMesh, weights: np.ndarray, targets: DrivenTargets
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Apply morph targets (no rigid transform).
+    """Blend the targets into the rest pose (no rigid transform).
 
     Parameters
     ----------
     mesh
         The mesh.
     weights
-        Target name -> weight; missing names count as 0.
-    normal_deltas
-        From :func:`target_normal_deltas`; computed when ``None``.
+        ``(T,)`` weight of each of ``targets``.
+    targets
+        From :meth:`DrivenTargets.from_mesh`.
 
     Returns
     -------
     tuple of numpy.ndarray
         ``(positions, normals)``, both ``(V, 3)`` float32; normals unit length.
     """
-    if normal_deltas is None:
-        normal_deltas = target_normal_deltas(mesh)
     p = mesh.positions.astype(np.float32).copy()
     n = mesh.normals.astype(np.float32).copy()
-    for name, delta in mesh.morph_targets.items():
-        w = np.float32(weights.get(name, 0.0))
-        if w == 0.0:
-            continue
-        p += w * delta.astype(np.float32)
-        if name in normal_deltas:
-            n += w * normal_deltas[name]
+    for t, w in enumerate(np.asarray(weights, dtype=np.float32)):
+        if w != 0.0:
+            p += w * targets.positions[t]
+            n += w * targets.normals[t]
     return p, _normalize(n)
 
 
-def deform_mesh(mesh: AvatarMesh, pose: Pose, head_pivot: np.ndarray) -> np.ndarray:
+def deform_mesh(
+    mesh: AvatarMesh,
+    pose: Pose,
+    head_pivot: np.ndarray,
+    targets: DrivenTargets | None = None,
+) -> np.ndarray:
     """Return the mesh's deformed vertex positions for a pose.
 
     Morph targets named after ARKit shapes take their weight from ``pose.weights``; other
@@ -126,23 +155,27 @@ def deform_mesh(mesh: AvatarMesh, pose: Pose, head_pivot: np.ndarray) -> np.ndar
         The pose.
     head_pivot
         The avatar's head pivot (``Avatar.head_pivot``).
+    targets
+        ``DrivenTargets.from_mesh(mesh)``, to reuse across calls (computed when ``None``).
 
     Returns
     -------
     numpy.ndarray
         ``(V, 3)`` float32 positions in avatar space.
     """
-    return deform_mesh_with_normals(mesh, pose, head_pivot)[0]
+    return deform_mesh_with_normals(mesh, pose, head_pivot, targets)[0]
 
 
 def deform_mesh_with_normals(
     mesh: AvatarMesh,
     pose: Pose,
     head_pivot: np.ndarray,
-    normal_deltas: Mapping[str, np.ndarray] | None = None,
+    targets: DrivenTargets | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`deform_mesh` but also return the deformed unit normals ``(V, 3)``."""
-    p, n = morph(mesh, arkit_weights(mesh, pose), normal_deltas)
+    """Like :func:`deform_mesh`, also returning the deformed unit normals ``(V, 3)``."""
+    if targets is None:
+        targets = DrivenTargets.from_mesh(mesh)
+    p, n = morph(mesh, targets.weights(pose), targets)
     m = mesh_matrix(mesh, pose, head_pivot).astype(np.float32)
     positions = p @ m[:3, :3].T + m[:3, 3]
     normals = _normalize(n @ m[:3, :3].T)

@@ -1,0 +1,1 @@
+"""The default avatar: ``default_head.glb`` and the deterministic script that builds it."""

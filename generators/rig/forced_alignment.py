@@ -1,0 +1,218 @@
+"""Forced alignment of a known word sequence with PocketSphinx (two passes).
+
+Pass 1 (``Decoder.set_align_text``) finds where each word is, choosing among the dictionary's
+alternative pronunciations and optional silences; pass 2 (``Decoder.set_alignment``) re-runs
+the audio through the chosen phone sequence and returns phone and state boundaries with their
+acoustic scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from generators.errors import TranscriptError
+from generators.rig.pronunciation import Pronouncer
+from generators.rig.sphinx import FRAME_RATE, DecoderConfig, decoder
+from generators.take import PhonemeSegment
+
+__all__ = [
+    "ALIGN_CONFIG",
+    "SCORE_CONFIG",
+    "AlignmentResult",
+    "WordSegment",
+    "alignment_score",
+    "force_align",
+]
+
+ALIGN_CONFIG = DecoderConfig(mode="align", beam=1e-200, pbeam=1e-200, wbeam=1e-150)
+"""Decoder settings of the aligner that times the phones.
+
+Beams far wider than PocketSphinx's defaults keep disfluent speech, long pauses and speech that
+runs to the very end of the clip inside the search (the defaults made correct transcripts fail).
+Full frame rate (``ds=1``): frame downsampling was twice as fast but now and then misplaced a
+word by hundreds of milliseconds (bench/bench_rig.py measures both)."""
+
+SCORE_CONFIG = DecoderConfig(
+    mode="align", compallsen=True, ds=2, beam=1e-200, pbeam=1e-200, wbeam=1e-150
+)
+"""Decoder settings of the scoring pass of the transcript check.
+
+``compallsen`` normalises every frame by the best of *all* senones, as the phone recogniser's
+scoring does, so the two path scores can be compared; ``ds=2`` halves its cost (only the score
+is used, not the timing)."""
+
+_SILENCES = {"SIL", "<sil>", "<s>", "</s>", "(NULL)"}
+_GUESSED: set[str] = set()  # words this process added to the shared decoder dictionary
+
+
+@dataclass(frozen=True)
+class WordSegment:
+    """One aligned word (``"<sil>"`` for pauses, ``"[NOISE]"``-style names for fillers)."""
+
+    word: str
+    start: float
+    end: float
+
+
+@dataclass
+class AlignmentResult:
+    """What the aligner found.
+
+    Parameters
+    ----------
+    phones
+        Contiguous phone segments (``"SIL"`` for pauses) covering the clip.
+    words
+        Word segments, pauses included.
+    frame_scores
+        Per-phone ``(start_frame, n_frames, score)`` in PocketSphinx log units (normalised per
+        frame by the best senone), for the transcript check.
+    n_frames
+        Frames in the utterance.
+    derived_words
+        Words whose pronunciation was guessed (not in the dictionary).
+    """
+
+    phones: list[PhonemeSegment]
+    words: list[WordSegment]
+    frame_scores: list[tuple[int, int, float]] = field(default_factory=list)
+    n_frames: int = 0
+    derived_words: list[str] = field(default_factory=list)
+
+    @property
+    def score_per_frame(self) -> float:
+        """Mean acoustic score per frame of the alignment path."""
+        total = sum(s for _, _, s in self.frame_scores)
+        return total / max(self.n_frames, 1)
+
+
+def _base_word(name: str) -> str:
+    return name.split("(", 1)[0]
+
+
+def _register_words(dec: object, words: list[str]) -> tuple[list[str], list[str]]:
+    """Make sure every word is in the decoder dictionary; return (words, guessed)."""
+    pron = Pronouncer(dec.lookup_word)  # type: ignore[attr-defined]
+    guessed: list[str] = []
+    for w in dict.fromkeys(words):
+        if dec.lookup_word(w) is None:  # type: ignore[attr-defined]
+            p = pron.pronounce(w)
+            dec.add_word(w, " ".join(p.phones), True)  # type: ignore[attr-defined]
+            _GUESSED.add(w)
+        if w in _GUESSED:
+            guessed.append(w)
+    return words, guessed
+
+
+def _run(dec: object, pcm: bytes) -> None:
+    dec.start_utt()  # type: ignore[attr-defined]
+    dec.process_raw(pcm, full_utt=True)  # type: ignore[attr-defined]
+    dec.end_utt()  # type: ignore[attr-defined]
+
+
+def force_align(
+    pcm: bytes, words: list[str], *, config: DecoderConfig = ALIGN_CONFIG
+) -> AlignmentResult:
+    """Align ``words`` to 16 kHz PCM audio.
+
+    Parameters
+    ----------
+    pcm
+        16 kHz mono 16-bit PCM (see :func:`~generators.rig.sphinx.pcm16`).
+    words
+        Normalised words (see :func:`~generators.rig.text_normalise.normalise_transcript`);
+        words missing from the dictionary get a guessed pronunciation.
+    config
+        Decoder settings.
+
+    Returns
+    -------
+    AlignmentResult
+
+    Raises
+    ------
+    TranscriptError
+        When the words cannot be aligned to the audio at all.
+    """
+    if not words:
+        raise TranscriptError("the transcript has no words; type what is said or omit it")
+    with decoder(config) as dec:
+        words, guessed = _register_words(dec, words)
+        try:
+            dec.set_align_text(" ".join(words))  # type: ignore[attr-defined]
+            _run(dec, pcm)
+            hyp = dec.hyp()  # type: ignore[attr-defined]
+            if hyp is None:
+                raise RuntimeError("no alignment path")
+            dec.set_alignment()  # type: ignore[attr-defined]
+            _run(dec, pcm)
+            alignment = dec.get_alignment()  # type: ignore[attr-defined]
+        except RuntimeError:
+            raise TranscriptError(
+                "transcript does not match the audio (it cannot be aligned); "
+                "check the transcript or omit it"
+            ) from None
+        n_frames = int(dec.n_frames())  # type: ignore[attr-defined]
+        phones: list[PhonemeSegment] = []
+        words_out: list[WordSegment] = []
+        scores: list[tuple[int, int, float]] = []
+        for w in alignment:
+            name = _base_word(w.name)
+            ws, wd = w.start, w.duration
+            words_out.append(WordSegment(name, ws / FRAME_RATE, (ws + wd) / FRAME_RATE))
+            is_sil = name in _SILENCES or name.startswith(("[", "+"))
+            for ph in w:
+                label = (
+                    "SIL"
+                    if is_sil or ph.name in _SILENCES or ph.name.startswith("+")
+                    else (ph.name)
+                )
+                start, dur = int(ph.start), int(ph.duration)
+                scores.append((start, dur, float(ph.score)))
+                phones.append(
+                    PhonemeSegment(
+                        label,
+                        start / FRAME_RATE,
+                        (start + dur) / FRAME_RATE,
+                        "" if is_sil else name,
+                    )
+                )
+    return AlignmentResult(phones, words_out, scores, n_frames, guessed)
+
+
+def alignment_score(
+    pcm: bytes, words: list[str], *, config: DecoderConfig = SCORE_CONFIG
+) -> float | None:
+    """Score per frame of the best path through ``words`` (word-level pass only).
+
+    Parameters
+    ----------
+    pcm
+        16 kHz mono 16-bit PCM.
+    words
+        Normalised words.
+    config
+        Decoder settings (``compallsen`` for a score comparable with phone recognition).
+
+    Returns
+    -------
+    float or None
+        Mean path score per frame in PocketSphinx log units (negative; closer to 0 is better),
+        or ``None`` when no path through the words fits the audio.
+    """
+    if not words:
+        return None
+    with decoder(config) as dec:
+        _register_words(dec, words)
+        try:
+            dec.set_align_text(" ".join(words))  # type: ignore[attr-defined]
+            _run(dec, pcm)
+        except RuntimeError:
+            return None
+        hyp = dec.hyp()  # type: ignore[attr-defined]
+        n = int(dec.n_frames())  # type: ignore[attr-defined]
+        if hyp is None or n == 0:
+            return None
+        if hyp.score <= 0.0:  # the path probability underflowed: hopeless
+            return float("-inf")
+        return float(dec.get_logmath().log(hyp.score)) / n  # type: ignore[attr-defined]

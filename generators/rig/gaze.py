@@ -1,0 +1,125 @@
+"""Eye gaze: small occasional saccades, and the eyeLook* blendshapes that match the eye rotation.
+
+The gaze rests mostly on the listener (straight ahead) and now and then jumps a few degrees
+aside (a saccade: ~50 ms), holds 0.6-3 s, and comes back. The eyes also counter-rotate part of
+the head's motion (vestibulo-ocular reflex), so the gaze stays put while the head sways.
+
+The eyeLook* shapes are derived from the same rotation with :data:`EYE_LOOK_RANGE_DEG`, so a
+renderer that rotates eye bones and one that uses the blendshapes show the same gaze.
+
+Examples
+--------
+>>> import numpy as np
+>>> times = np.arange(300) / 30.0
+>>> eyes = gaze_motion(times, seed=2)
+>>> eyes.shape
+(300, 4)
+>>> look = eye_look_weights(eyes)
+>>> look.shape, bool(look.min() >= 0 and look.max() <= 1)
+((300, 52), True)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from renderers.arkit import ARKIT_INDEX, NUM_SHAPES
+
+__all__ = ["EYE_LOOK_RANGE_DEG", "VOR_GAIN", "eye_look_weights", "gaze_motion"]
+
+EYE_LOOK_RANGE_DEG: tuple[float, float] = (30.0, 25.0)
+"""Eye yaw / pitch (degrees) at which an eyeLook* shape reaches weight 1."""
+
+VOR_GAIN: float = 0.6
+"""Share of the head's yaw and pitch that the eyes counter-rotate."""
+
+SACCADE_S: float = 0.05
+"""Duration of one saccade."""
+
+_SALT = 0x6A2E
+
+
+def _ease(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def gaze_motion(
+    times: np.ndarray, *, seed: int = 0, head_rotation: np.ndarray | None = None
+) -> np.ndarray:
+    """Eye rotation over time.
+
+    Parameters
+    ----------
+    times
+        ``(N,)`` frame times in seconds.
+    seed
+        Random seed (same seed, same saccades).
+    head_rotation
+        ``(N, 3)`` head yaw/pitch/roll in degrees, to counter-rotate; ``None`` for a still head.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, 4)`` float32 left yaw, left pitch, right yaw, right pitch in degrees (positive yaw
+        looks to the avatar's left, positive pitch looks down).
+    """
+    t = np.asarray(times, dtype=np.float64)
+    rng = np.random.default_rng([_SALT, int(seed) & 0xFFFFFFFF])
+    end = float(t[-1]) if t.size else 0.0
+    yaw = np.zeros(t.size)
+    pitch = np.zeros(t.size)
+    cur = np.zeros(2)
+    when = float(rng.uniform(0.4, 1.5))
+    away = False
+    while when < end:
+        if away:  # come back to the listener, near the centre
+            target = rng.normal(0.0, 0.6, size=2)
+        else:
+            target = np.array(
+                [np.clip(rng.normal(0.0, 3.5), -8.0, 8.0), np.clip(rng.normal(0.5, 1.5), -4, 5)]
+            )
+        away = not away
+        step = _ease((t - when) / SACCADE_S)
+        yaw += (target[0] - cur[0]) * step
+        pitch += (target[1] - cur[1]) * step
+        cur = target
+        hold = rng.gamma(2.0, 0.45) + 0.6 if away else rng.gamma(2.0, 0.8) + 0.8
+        when += float(hold)
+    if head_rotation is not None and t.size:
+        head = np.asarray(head_rotation, dtype=np.float64).reshape(t.size, 3)
+        yaw -= VOR_GAIN * head[:, 0]
+        pitch -= VOR_GAIN * head[:, 1]
+    return np.stack([yaw, pitch, yaw, pitch], axis=1).astype(np.float32)
+
+
+def eye_look_weights(eye_rotation: np.ndarray) -> np.ndarray:
+    """The ARKit eyeLook* weights that show ``eye_rotation``.
+
+    Parameters
+    ----------
+    eye_rotation
+        ``(N, 4)`` left yaw, left pitch, right yaw, right pitch in degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, 52)`` float32 weights, zero except the eight eyeLook* columns.
+    """
+    rot = np.asarray(eye_rotation, dtype=np.float64).reshape(-1, 4)
+    yr, pr = EYE_LOOK_RANGE_DEG
+    out = np.zeros((rot.shape[0], NUM_SHAPES))
+    ly, lp, ry, rp = (rot[:, i] for i in range(4))
+    cols = {
+        "eyeLookOutLeft": ly / yr,  # left eye toward the avatar's left: outward
+        "eyeLookInLeft": -ly / yr,
+        "eyeLookInRight": ry / yr,  # right eye toward the avatar's left: toward the nose
+        "eyeLookOutRight": -ry / yr,
+        "eyeLookDownLeft": lp / pr,
+        "eyeLookUpLeft": -lp / pr,
+        "eyeLookDownRight": rp / pr,
+        "eyeLookUpRight": -rp / pr,
+    }
+    for name, values in cols.items():
+        out[:, ARKIT_INDEX[name]] = np.clip(values, 0.0, 1.0)
+    return out.astype(np.float32)

@@ -1,0 +1,303 @@
+"""The rig generator: voice line + emotion track -> ARKit-52 curves, head and eye motion.
+
+A chain of small pure passes, split into two stages so a GUI can re-run only the cheap one:
+
+* :meth:`RigGenerator.analyse` (expensive, depends on the audio and transcript only):
+  loudness envelope -> lip-sync phones (forced alignment with a transcript, phone recognition
+  without) -> emphasised syllables;
+* :meth:`RigGenerator.map` (cheap, milliseconds, depends on every slider): phones -> visemes ->
+  coarticulated mouth curves (jaw scaled by loudness) -> emotion layer -> blinks -> head sway and
+  nods -> gaze saccades and eyeLook shapes -> :class:`~generators.take.Take`.
+
+:meth:`RigGenerator.generate` runs both.
+
+Examples
+--------
+>>> import numpy as np
+>>> from generators.audio import AudioClip
+>>> from generators.base import GenerationRequest
+>>> from generators.progress import CancelToken, NullProgress
+>>> rng = np.random.default_rng(0)
+>>> clip = AudioClip.from_samples((0.01 * rng.standard_normal(16000)).astype("f4"), 16000)
+>>> take = RigGenerator().generate(GenerationRequest(clip), progress=NullProgress(),
+...                                cancel=CancelToken())
+>>> take.curves.num_frames, take.provenance.generator
+(30, 'rig')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import metadata
+
+import numpy as np
+
+from generators.base import GenerationRequest
+from generators.errors import AudioError, GeneratorError
+from generators.progress import CancelToken, NullProgress, ProgressSink, SubProgress
+from generators.rig.blinks import Blink, blink_curves, plan_blinks
+from generators.rig.coarticulation import coarticulate
+from generators.rig.emotion_layer import combine_with_lipsync, emotion_curves
+from generators.rig.energy import EnergyEnvelope, energy_envelope
+from generators.rig.gaze import eye_look_weights, gaze_motion
+from generators.rig.head_motion import emphasis_peaks, head_motion
+from generators.rig.lipsync import SpeechAnalysis, analyse_speech
+from generators.rig.visemes import phones_to_visemes
+from generators.take import CurveSet, Provenance, Take, VisemeTrack, frame_count
+from renderers.arkit import ARKIT_INDEX
+
+__all__ = ["MAX_FPS", "MIN_DURATION_S", "RigAnalysis", "RigGenerator"]
+
+MAX_FPS: float = 240.0
+"""Highest frame rate accepted."""
+
+MIN_DURATION_S: float = 0.1
+"""Shortest clip accepted."""
+
+_ANALYSIS_SHARE = 0.9  # share of generate()'s progress bar taken by the analysis stage
+_BLINK = [ARKIT_INDEX["eyeBlinkLeft"], ARKIT_INDEX["eyeBlinkRight"]]
+_WIDE = [ARKIT_INDEX["eyeWideLeft"], ARKIT_INDEX["eyeWideRight"]]
+
+
+@dataclass
+class RigAnalysis:
+    """The expensive, slider-independent part of a rig take.
+
+    Parameters
+    ----------
+    audio_sha256
+        Hash of the analysed audio (a mapping request must carry the same audio).
+    transcript
+        The transcript the phones were aligned to (``None``: phone recognition).
+    duration
+        Clip length in seconds.
+    audio_path
+        Where the audio came from.
+    speech
+        The timed phones.
+    envelope
+        Loudness envelope.
+    emphasis
+        ``(time, strength)`` of emphasised syllables.
+    """
+
+    audio_sha256: str
+    transcript: str | None
+    duration: float
+    audio_path: str
+    speech: SpeechAnalysis
+    envelope: EnergyEnvelope
+    emphasis: list[tuple[float, float]] = field(default_factory=list)
+
+    def matches(self, request: GenerationRequest) -> bool:
+        """Whether this analysis is still valid for ``request`` (same audio and transcript)."""
+        return (
+            request.audio.sha256 == self.audio_sha256
+            and _clean(request.transcript) == self.transcript
+        )
+
+
+def _clean(transcript: str | None) -> str | None:
+    return transcript.strip() if transcript and transcript.strip() else None
+
+
+def _version() -> str:
+    try:
+        return metadata.version("pocketsphinx")
+    except metadata.PackageNotFoundError:  # pragma: no cover - pocketsphinx is a dependency
+        return "unknown"
+
+
+class RigGenerator:
+    """CPU rig generator (the default): lip sync + emotion + blinks + head and eye motion.
+
+    Attributes
+    ----------
+    name
+        ``"rig"``.
+    version
+        Generator version recorded in every take's provenance.
+    supports_live_edits
+        ``True``: :meth:`map` re-runs only the cheap stage on a stored :class:`RigAnalysis`.
+    """
+
+    name: str = "rig"
+    version: str = "1.0.0"
+    supports_live_edits: bool = True
+
+    # ------------------------------------------------------------------ stages
+
+    def analyse(
+        self,
+        request: GenerationRequest,
+        *,
+        progress: ProgressSink | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RigAnalysis:
+        """Run the expensive stage: loudness, lip-sync phones, emphasis.
+
+        Parameters
+        ----------
+        request
+            Only ``audio`` and ``transcript`` are used.
+        progress
+            Receives 0..1 progress with messages.
+        cancel
+            Checked between steps.
+
+        Raises
+        ------
+        AudioError
+            If the clip is shorter than :data:`MIN_DURATION_S`.
+        TranscriptError
+            If the transcript is unusable or does not match the audio.
+        Cancelled
+            If cancelled.
+        """
+        sink = progress or NullProgress()
+        token = cancel or CancelToken()
+        clip = request.audio
+        if clip.duration < MIN_DURATION_S:
+            raise AudioError(
+                f"audio is too short ({clip.duration * 1000:.0f} ms); use a clip of at least "
+                f"{MIN_DURATION_S:.1f} s"
+            )
+        sink.report(0.0, "measuring loudness")
+        envelope = energy_envelope(clip)
+        token.raise_if_cancelled()
+        transcript = _clean(request.transcript)
+        speech = analyse_speech(
+            clip,
+            transcript,
+            envelope=envelope,
+            progress=SubProgress(sink, 0.02, 0.97),
+            cancel=token,
+        )
+        token.raise_if_cancelled()
+        sink.report(0.97, "finding emphasised syllables")
+        emphasis = emphasis_peaks(envelope, speech.phonemes)
+        sink.report(1.0, "audio analysed")
+        return RigAnalysis(
+            clip.sha256, transcript, clip.duration, clip.source, speech, envelope, emphasis
+        )
+
+    def map(
+        self,
+        analysis: RigAnalysis,
+        request: GenerationRequest,
+        *,
+        progress: ProgressSink | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Take:
+        """Run the cheap stage: phones -> curves -> emotion -> blinks -> head and eyes.
+
+        Parameters
+        ----------
+        analysis
+            From :meth:`analyse` on the same audio and transcript.
+        request
+            Supplies fps, intensity, emotion track and seed.
+        progress
+            Receives 0..1 progress with messages.
+        cancel
+            Checked between steps.
+
+        Raises
+        ------
+        GeneratorError
+            If ``analysis`` was made from other audio or another transcript, or fps is invalid.
+        PromptError
+            If the intensity is outside 0..1.
+        """
+        sink = progress or NullProgress()
+        token = cancel or CancelToken()
+        if not analysis.matches(request):
+            raise GeneratorError(
+                "the audio analysis belongs to another clip or transcript; analyse again"
+            )
+        fps = float(request.fps)
+        if not (0 < fps <= MAX_FPS) or not np.isfinite(fps):
+            raise GeneratorError(f"fps must be between 1 and {MAX_FPS:.0f}, got {request.fps}")
+        n = frame_count(analysis.duration, fps)
+        times = np.arange(n, dtype=np.float64) / fps
+        phonemes = analysis.speech.phonemes
+
+        sink.report(0.0, "shaping visemes into mouth curves")
+        lip = coarticulate(phonemes, times, jaw_gain=analysis.envelope.loudness_gain(times))
+        token.raise_if_cancelled()
+
+        sink.report(0.4, "layering the emotion")
+        emotion = emotion_curves(request.emotion, times, request.intensity, seed=request.seed)
+        weights = combine_with_lipsync(lip.weights, emotion, lip.activity).astype(np.float64)
+        token.raise_if_cancelled()
+
+        sink.report(0.7, "adding blinks, head and eye motion")
+        pauses = [(p.start, p.end) for p in phonemes if p.phone == "SIL"]
+        blinks = plan_blinks(analysis.duration, seed=request.seed, pauses=pauses)
+        _apply_blinks(weights, blink_curves(blinks, times))
+        head = head_motion(
+            times, seed=request.seed, activity=lip.activity, emphasis=analysis.emphasis
+        )
+        eyes = gaze_motion(times, seed=request.seed, head_rotation=head)
+        weights = np.clip(weights + eye_look_weights(eyes), 0.0, 1.0)
+        token.raise_if_cancelled()
+
+        curves = CurveSet(fps, weights.astype(np.float32), head, eyes)
+        visemes = VisemeTrack(list(phonemes), phones_to_visemes(phonemes), analysis.speech.method)
+        take = Take(
+            curves=curves,
+            visemes=visemes,
+            emotion=request.emotion,
+            provenance=self._provenance(analysis, request, n, blinks),
+            audio_path=analysis.audio_path,
+            duration=analysis.duration,
+        )
+        sink.report(1.0, "take ready")
+        return take
+
+    def generate(
+        self, request: GenerationRequest, *, progress: ProgressSink, cancel: CancelToken
+    ) -> Take:
+        """Analyse the audio and map it to a take (see the module docstring)."""
+        analysis = self.analyse(
+            request, progress=SubProgress(progress, 0.0, _ANALYSIS_SHARE), cancel=cancel
+        )
+        return self.map(
+            analysis, request, progress=SubProgress(progress, _ANALYSIS_SHARE, 1.0), cancel=cancel
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def _provenance(
+        self, analysis: RigAnalysis, request: GenerationRequest, n: int, blinks: list[Blink]
+    ) -> Provenance:
+        settings: dict[str, object] = {
+            "fps": float(request.fps),
+            "frames": n,
+            "intensity": float(request.intensity),
+            "prompts": [
+                {"start": s.start, "end": s.end, "prompt": s.prompt}
+                for s in request.emotion.segments
+            ],
+            "emotion_transition": request.emotion.transition,
+            "transcript_provided": analysis.transcript is not None,
+            "transcript": analysis.transcript,
+            "lip_sync": analysis.speech.method,
+            "lip_sync_diagnostics": dict(analysis.speech.diagnostics),
+            "speech_engine": f"pocketsphinx {_version()} (bundled en-US model)",
+            "blinks": len(blinks),
+        }
+        return Provenance(
+            generator=self.name,
+            version=self.version,
+            settings=settings,
+            seed=int(request.seed),
+            audio_sha256=analysis.audio_sha256,
+        )
+
+
+def _apply_blinks(weights: np.ndarray, blink: np.ndarray) -> None:
+    """Layer blinks over the expression: lids close fully, a widened eye relaxes while blinking."""
+    base = weights[:, _BLINK]
+    weights[:, _BLINK] = base + (1.0 - base) * blink
+    weights[:, _WIDE] *= 1.0 - blink

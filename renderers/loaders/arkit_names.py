@@ -1,0 +1,102 @@
+"""Match morph-target names from real-world rigs to the ARKit-52 vocabulary.
+
+Rigs spell the same shape many ways: ``eyeBlinkLeft``, ``EyeBlinkLeft`` (Live Link),
+``eyeBlink_L`` (three.js facecap, ICT-FaceKit), ``blendShape1.eyeBlinkLeft`` (Maya),
+``Face:eye_blink_left``. Matching ignores case, separators and namespace prefixes, and reads
+the side from a ``Left``/``Right`` word or an ``L``/``R`` suffix.
+
+Examples
+--------
+>>> match_arkit_name("blendShape1.eyeBlink_L")
+'eyeBlinkLeft'
+>>> match_arkit_name("MouthSmileRight")
+'mouthSmileRight'
+>>> match_arkit_name("cheekPuff_L") is None
+True
+>>> split_side("cheekPuff_L")
+('cheekpuff', 'left')
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from renderers.arkit import ARKIT_NAMES
+
+Side = Literal["left", "right"]
+
+_PREFIX = re.compile(r"^.*[.:|/]")
+_WORD_SIDE = re.compile(r"(left|right)$", re.IGNORECASE)
+_LETTER_SIDE = re.compile(r"[_.\-\s]([lr])$", re.IGNORECASE)
+_NON_ALNUM = re.compile(r"[^0-9a-z]")
+
+
+def _key(text: str) -> str:
+    return _NON_ALNUM.sub("", text.lower())
+
+
+def split_side(name: str) -> tuple[str, Side | None]:
+    """Split a target name into a normalised base key and its side.
+
+    Parameters
+    ----------
+    name
+        A morph-target name as found in a file.
+
+    Returns
+    -------
+    tuple
+        ``(base, side)``: ``base`` is lower-case letters and digits only; ``side`` is
+        ``"left"``, ``"right"`` or ``None``.
+    """
+    text = _PREFIX.sub("", name.strip())
+    m = _WORD_SIDE.search(text)
+    if m and m.start() > 0:
+        return _key(text[: m.start()]), m.group(1).lower()  # type: ignore[return-value]
+    m = _LETTER_SIDE.search(text)
+    if m:
+        side: Side = "left" if m.group(1).lower() == "l" else "right"
+        return _key(text[: m.start()]), side
+    return _key(text), None
+
+
+def _table() -> dict[tuple[str, Side | None], str]:
+    table: dict[tuple[str, Side | None], str] = {}
+    for name in ARKIT_NAMES:
+        base, side = split_side(name)
+        table[(base, side)] = name
+    return table
+
+
+_TABLE = _table()
+
+
+def match_arkit_name(name: str) -> str | None:
+    """Return the ARKit name a morph-target name stands for, or ``None``.
+
+    Parameters
+    ----------
+    name
+        A morph-target name from a file (any of the common spellings).
+    """
+    base, side = split_side(name)
+    hit = _TABLE.get((base, side))
+    if hit is None and side is None:
+        # a bare trailing L/R without a separator ("browDownL")
+        text = _PREFIX.sub("", name.strip())
+        if len(text) > 1 and text[-1] in "LR" and text[-2].islower():
+            letter: Side = "left" if text[-1] == "L" else "right"
+            hit = _TABLE.get((_key(text[:-1]), letter))
+    return hit
+
+
+def unsided_arkit_name(name: str) -> str | None:
+    """ARKit shape without a side that a one-sided target is half of (``cheekPuff_L``).
+
+    Returns ``None`` when ``name`` has no side or its base is not an unsided ARKit shape.
+    """
+    base, side = split_side(name)
+    if side is None:
+        return None
+    return _TABLE.get((base, None))

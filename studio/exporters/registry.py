@@ -1,0 +1,28 @@
+"""The built-in exporters, registered by file extension.
+
+:mod:`studio.exporters.base` imports this module lazily the first time an extension is looked
+up, so importing the package stays cheap; each exporter module imports its heavy dependencies
+(the renderer, ffmpeg) only when it exports.
+"""
+
+from __future__ import annotations
+
+from studio.exporters.base import register_exporter
+from studio.exporters.json_curves import CurvesJsonExporter
+from studio.exporters.livelink_csv import LiveLinkCsvExporter
+from studio.exporters.rhubarb import RhubarbJsonExporter, RhubarbTsvExporter
+from studio.exporters.video import VideoExporter
+
+BUILTIN_EXPORTERS = (
+    CurvesJsonExporter,
+    LiveLinkCsvExporter,
+    RhubarbJsonExporter,
+    RhubarbTsvExporter,
+    VideoExporter,
+)
+"""Exporter classes shipped with the studio (each constructible without arguments)."""
+
+for _factory in BUILTIN_EXPORTERS:
+    register_exporter(_factory)
+
+__all__ = ["BUILTIN_EXPORTERS"]
