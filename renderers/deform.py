@@ -54,6 +54,8 @@ class DrivenTargets:
     """The morph targets of one mesh that a :class:`~renderers.pose.Pose` can drive.
 
     Only ARKit-named targets are kept (other names are never driven, so they stay at 0);
+    an eyeball with a pivot turns rigidly by ``Pose.eye_rotation``, so its own ``eyeLook*``
+    targets (kept in the file for DCC tools) are not driven as well, which would turn it twice;
     position deltas shorter than :data:`MORPH_EPSILON` are dropped, and each target carries
     the normal delta it causes (normals of the fully applied target minus rest normals).
 
@@ -81,7 +83,7 @@ class DrivenTargets:
         names, positions, normals = [], [], []
         rest = None
         for name, delta in mesh.morph_targets.items():
-            if name not in ARKIT_INDEX:
+            if name not in ARKIT_INDEX or _gaze_is_rigid(mesh, name):
                 continue
             d = np.array(delta, dtype=np.float32).reshape(v, 3)
             d[np.linalg.norm(d, axis=1) < MORPH_EPSILON] = 0.0
@@ -105,6 +107,14 @@ class DrivenTargets:
     def weights(self, pose: Pose) -> np.ndarray:
         """``(T,)`` float32 weight of each target in ``pose``."""
         return pose.weights[self.arkit_index].astype(np.float32)
+
+
+def _gaze_is_rigid(mesh: AvatarMesh, name: str) -> bool:
+    return (
+        name.startswith("eyeLook")
+        and mesh.part in ("eye_left", "eye_right")
+        and mesh.pivot is not None
+    )
 
 
 def morph(
