@@ -193,8 +193,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{mode:<14} {preset:<10} {n:>6} {secs:>8.2f} {speed:>9.1f} "
               f"{speed / fps:>11.2f} {cpu:>6.2f} {bound:>11.2f} {size}")  # fmt: skip
     print(
-        f"CPU-bound x: real-time multiple if all {CORES} cores did only this export "
-        "(CPU seconds / cores); compare with 'x real time' to see the load of other work"
+        f"CPU-bound x: upper bound on the real-time multiple if all {CORES} cores did only "
+        "this work (CPU seconds / cores); far above 'x real time' = other load on the machine"
     )
 
 
