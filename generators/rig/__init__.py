@@ -1,0 +1,22 @@
+"""The rig generator: a chain of small pure passes from a voice line to ARKit-52 curves.
+
+Analysis (expensive, audio + transcript only):
+
+* :mod:`~generators.rig.energy`: RMS loudness envelope;
+* :mod:`~generators.rig.text_normalise`, :mod:`~generators.rig.pronunciation`,
+  :mod:`~generators.rig.letter_to_sound`: transcript -> words -> phones;
+* :mod:`~generators.rig.sphinx`, :mod:`~generators.rig.forced_alignment`,
+  :mod:`~generators.rig.phone_recognition`: PocketSphinx (offline, bundled en-US model);
+* :mod:`~generators.rig.transcript_check`: is the transcript what is said?
+* :mod:`~generators.rig.lipsync`: the lip-sync analysis pass tying those together.
+
+Mapping (cheap, re-run when a slider moves):
+
+* :mod:`~generators.rig.visemes`: phones -> visemes, viseme -> ARKit targets
+  (``assets/presets/visemes.json``);
+* :mod:`~generators.rig.coarticulation`: visemes -> smooth mouth curves with real closures;
+* :mod:`~generators.rig.emotion_layer`: emotion curves layered over lip sync;
+* :mod:`~generators.rig.blinks`, :mod:`~generators.rig.head_motion`,
+  :mod:`~generators.rig.gaze`: blinks, head sway and nods, saccades and eyeLook shapes;
+* :mod:`~generators.rig.generator`: :class:`~generators.rig.generator.RigGenerator`.
+"""

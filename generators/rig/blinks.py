@@ -70,9 +70,9 @@ class Blink:
 def _make_blink(rng: np.random.Generator, start: float) -> Blink:
     return Blink(
         start=float(start),
-        close=float(rng.uniform(0.055, 0.08)),
-        hold=float(rng.uniform(0.02, 0.045)),
-        open=float(rng.uniform(0.09, 0.14)),
+        close=float(rng.uniform(0.05, 0.075)),
+        hold=float(rng.uniform(0.015, 0.035)),
+        open=float(rng.uniform(0.09, 0.13)),
         depth=float(rng.uniform(0.92, 1.0)),
         lag=float(rng.uniform(-0.012, 0.012)),
     )
@@ -118,12 +118,13 @@ def plan_blinks(
             k = int(np.argmin(np.abs(pause_starts - t)))
             near = pause_starts[k]
             last_start = blinks[-1].start if blinks else -np.inf
+            pulled = float(near + rng.uniform(0.03, 0.12))
             if (
                 abs(near - t) < PAUSE_PULL_S
                 and rng.random() < 0.6
-                and near + 0.05 - last_start >= MIN_INTERVAL_S
+                and pulled - last_start >= MIN_INTERVAL_S
             ):
-                start = float(near + rng.uniform(0.03, 0.12))
+                start = pulled
         if start >= duration:
             break
         blink = _make_blink(rng, start)
@@ -132,7 +133,7 @@ def plan_blinks(
             second = start + blink.duration + float(rng.uniform(0.05, 0.12))
             if second < duration:
                 blinks.append(_make_blink(rng, second))
-        t = start + MIN_INTERVAL_S + float(rng.gamma(3.0, extra / 3.0))
+        t = blinks[-1].start + MIN_INTERVAL_S + float(rng.gamma(3.0, extra / 3.0))
     return blinks
 
 

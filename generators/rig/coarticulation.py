@@ -53,6 +53,7 @@ distant plateaus is abrupt (a held shape that snaps). 1.5 opens from rest in ~15
 CLOSURE_TAPER_S: float = 0.04
 """Seconds over which a forced bilabial closure blends in and out."""
 
+_SEAL = ("mouthClose", "mouthPressLeft", "mouthPressRight")  # only where the lips must meet
 _REST_DOMINANCE = 1e-3  # a faint pull toward the rest pose, so no frame is undefined
 _SPREAD = 6.0  # dominance support, in time constants, beyond the plateau
 _JAW_LIKE = ("jawOpen", "mouthLowerDownLeft", "mouthLowerDownRight")
@@ -158,6 +159,7 @@ def coarticulate(
     table = viseme_table()
     groups = group_of_channels()
     arts = articulations(phonemes)
+    seal_cols = [ARKIT_INDEX[name] for name in _SEAL]
 
     num = np.zeros((n, NUM_SHAPES + 1))  # last column: speech activity (jaw group)
     den = np.full((n, 3), _REST_DOMINANCE)
@@ -168,6 +170,8 @@ def coarticulate(
             continue
         dom = shape[:, None] * (spec.dominance * art.strength)[None, :]  # (w, 3)
         target = np.append(spec.weights, 0.0 if art.viseme == "sil" else 1.0)
+        if spec.closure:  # the seal itself comes from the closure pass, not from blending
+            target[seal_cols] = 0.0
         col_dom = np.concatenate([dom[:, groups], dom[:, 1:2]], axis=1)  # (w, 53)
         num[window] += col_dom * target[None, :]
         den[window] += dom

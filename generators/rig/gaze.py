@@ -25,7 +25,14 @@ import numpy as np
 
 from renderers.arkit import ARKIT_INDEX, NUM_SHAPES
 
-__all__ = ["EYE_LOOK_RANGE_DEG", "VOR_GAIN", "eye_look_weights", "gaze_motion"]
+__all__ = [
+    "EYE_LOOK_COLUMNS",
+    "EYE_LOOK_RANGE_DEG",
+    "VOR_GAIN",
+    "eye_look_weights",
+    "gaze_from_eye_look",
+    "gaze_motion",
+]
 
 EYE_LOOK_RANGE_DEG: tuple[float, float] = (30.0, 25.0)
 """Eye yaw / pitch (degrees) at which an eyeLook* shape reaches weight 1."""
@@ -37,6 +44,11 @@ SACCADE_S: float = 0.05
 """Duration of one saccade."""
 
 _SALT = 0x6A2E
+
+EYE_LOOK_COLUMNS: tuple[int, ...] = tuple(
+    i for name, i in ARKIT_INDEX.items() if name.startswith("eyeLook")
+)
+"""Columns of the eight eyeLook* shapes."""
 
 
 def _ease(x: np.ndarray) -> np.ndarray:
@@ -123,3 +135,38 @@ def eye_look_weights(eye_rotation: np.ndarray) -> np.ndarray:
     for name, values in cols.items():
         out[:, ARKIT_INDEX[name]] = np.clip(values, 0.0, 1.0)
     return out.astype(np.float32)
+
+
+def gaze_from_eye_look(weights: np.ndarray) -> np.ndarray:
+    """The eye rotation that eyeLook* weights express (inverse of :func:`eye_look_weights`).
+
+    Used to turn an expression's gaze (FACS AU 61-64, e.g. eyes down in shame) into eye
+    rotation, so rotation and blendshapes keep showing the same gaze.
+
+    Parameters
+    ----------
+    weights
+        ``(N, 52)`` ARKit weights.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, 4)`` float32 left yaw, left pitch, right yaw, right pitch in degrees.
+
+    Examples
+    --------
+    >>> rot = np.array([[6.0, -5.0, 6.0, -5.0]])
+    >>> np.allclose(gaze_from_eye_look(eye_look_weights(rot)), rot)
+    True
+    """
+    w = np.asarray(weights, dtype=np.float64).reshape(-1, NUM_SHAPES)
+    yr, pr = EYE_LOOK_RANGE_DEG
+
+    def c(name: str) -> np.ndarray:
+        return w[:, ARKIT_INDEX[name]]
+
+    left_yaw = (c("eyeLookOutLeft") - c("eyeLookInLeft")) * yr
+    left_pitch = (c("eyeLookDownLeft") - c("eyeLookUpLeft")) * pr
+    right_yaw = (c("eyeLookInRight") - c("eyeLookOutRight")) * yr
+    right_pitch = (c("eyeLookDownRight") - c("eyeLookUpRight")) * pr
+    return np.stack([left_yaw, left_pitch, right_yaw, right_pitch], axis=1).astype(np.float32)

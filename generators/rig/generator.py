@@ -39,7 +39,12 @@ from generators.rig.blinks import Blink, blink_curves, plan_blinks
 from generators.rig.coarticulation import coarticulate
 from generators.rig.emotion_layer import combine_with_lipsync, emotion_curves
 from generators.rig.energy import EnergyEnvelope, energy_envelope
-from generators.rig.gaze import eye_look_weights, gaze_motion
+from generators.rig.gaze import (
+    EYE_LOOK_COLUMNS,
+    eye_look_weights,
+    gaze_from_eye_look,
+    gaze_motion,
+)
 from generators.rig.head_motion import emphasis_peaks, head_motion
 from generators.rig.lipsync import SpeechAnalysis, analyse_speech
 from generators.rig.visemes import phones_to_visemes
@@ -238,8 +243,13 @@ class RigGenerator:
         head = head_motion(
             times, seed=request.seed, activity=lip.activity, emphasis=analysis.emphasis
         )
+        # The expression's own gaze (eyes down in shame...) becomes eye rotation too, and the
+        # eyeLook shapes are then derived from the total rotation, so both always agree.
         eyes = gaze_motion(times, seed=request.seed, head_rotation=head)
-        weights = np.clip(weights + eye_look_weights(eyes), 0.0, 1.0)
+        eyes = eyes + gaze_from_eye_look(weights)
+        look = list(EYE_LOOK_COLUMNS)
+        weights[:, look] = eye_look_weights(eyes)[:, look]
+        weights = np.clip(weights, 0.0, 1.0)
         token.raise_if_cancelled()
 
         curves = CurveSet(fps, weights.astype(np.float32), head, eyes)
