@@ -74,3 +74,12 @@ def test_json_progress_lines(tmp_path, demo_audio):
     fractions = [e["fraction"] for e in events if e["event"] == "progress"]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) >= 4
     assert events[-1] == {"event": "done", "outputs": [str(tmp_path / "p.json")]}
+
+
+def test_outputs_get_normal_file_permissions(rendered):
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in rendered.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path.name
