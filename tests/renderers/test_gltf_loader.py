@@ -24,8 +24,11 @@ FACECAP_PACKED = MESHES / "facecap" / "facecap.glb"
 ICT = MESHES / "ict_facekit" / "ict_face_57shapes.glb"
 
 
-def needs(path: Path) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(not path.is_file(), reason=f"{path} is not available")
+def require(path: Path) -> Path:
+    """A file from ../shared/evaldata; its absence is a failure, not a skip."""
+    if not path.is_file():
+        pytest.fail(f"test data {path} is missing (expected ../shared/evaldata/meshes)")
+    return path
 
 
 # -- tiny hand-made files ------------------------------------------------------------------
@@ -111,9 +114,8 @@ def test_default_avatar_path_is_in_the_assets_package() -> None:
 # -- real third-party files ----------------------------------------------------------------
 
 
-@needs(FACECAP_PLAIN)
 def test_facecap_loads_with_arkit_names_and_eyes() -> None:
-    avatar = load_avatar(FACECAP_PLAIN)
+    avatar = load_avatar(require(FACECAP_PLAIN))
     face = max(avatar.meshes, key=lambda m: len(m.morph_targets))
     assert set(ARKIT_NAMES) <= set(face.morph_targets)
     assert {m.part for m in avatar.meshes} >= {"skin", "eye_left", "eye_right", "teeth"}
@@ -127,9 +129,8 @@ def test_facecap_loads_with_arkit_names_and_eyes() -> None:
     assert np.all(np.isfinite(face.positions))
 
 
-@needs(ICT)
 def test_ict_facekit_loads_sparse_targets() -> None:
-    avatar = load_avatar(ICT)
+    avatar = load_avatar(require(ICT))
     (face,) = avatar.meshes
     assert face.vertex_count == 26719
     assert avatar.missing_arkit_shapes == ["tongueOut"]
@@ -144,9 +145,8 @@ def test_ict_facekit_loads_sparse_targets() -> None:
     assert np.linalg.norm(face.normals, axis=1) == pytest.approx(1.0, abs=1e-4)
 
 
-@needs(FACECAP_PACKED)
 def test_compressed_glb_is_refused_with_advice() -> None:
-    expect_error(FACECAP_PACKED, "EXT_meshopt_compression", "re-export")
+    expect_error(require(FACECAP_PACKED), "EXT_meshopt_compression", "re-export")
 
 
 # -- ARKit name matching -------------------------------------------------------------------

@@ -78,8 +78,8 @@ class _HeadBuilder:
         self.attrs: list[dict[str, np.ndarray]] = []
         self.count = 0
 
-    def add(self, pos: np.ndarray, tris: np.ndarray, col: np.ndarray, kind: str, tag: int | np.ndarray,
-            attrs: dict[str, np.ndarray] | None = None) -> int:
+    def add(self, pos: np.ndarray, tris: np.ndarray, col: np.ndarray, kind: str,
+            tag: int | np.ndarray, attrs: dict[str, np.ndarray] | None = None) -> int:
         start = self.count
         n = pos.shape[0]
         self.pos.append(pos)
@@ -125,8 +125,7 @@ def build_head() -> Part:
         lon = np.tile(sk.slit_lon, rows)
         start = hb.add(strip.positions, np.zeros((0, 3), dtype=np.int64), strip.colors,
                        "strip", 2 if side > 0 else 3,
-                       {"lon": lon,
-                        "lat": skin.spec.MOUTH_LAT_DEG + side * strip.lift_mm / skin.MM_PER_DEG,
+                       {"lon": np.full(lon.shape, np.nan), "lat": np.full(lon.shape, np.nan),
                         "side": np.full(lon.shape, float(side)), "depth": strip.depth})
         t = strip.triangles
         neg = t < 0
@@ -176,6 +175,27 @@ def _head_landmarks(head: Part, up_edge: np.ndarray, lo_edge: np.ndarray) -> dic
         marks[f"lowerLidEdge{name}"] = order_lo.tolist()
     marks["upperLipEdge"] = up_edge.tolist()
     marks["lowerLipEdge"] = lo_edge.tolist()
+    marks["mouthCornerLeft"] = [int(up_edge[-1])]
+    marks["mouthCornerRight"] = [int(up_edge[0])]
+    brow = head.kind == "brow"
+    s = head.attrs["s"]
+    x = head.positions[:, 0]
+    for side, name in ((1, "Left"), (-1, "Right")):
+        mine = brow & (np.sign(x) == side)
+        marks[f"brow{name}"] = np.flatnonzero(mine).tolist()
+        marks[f"browInner{name}"] = np.flatnonzero(mine & (s <= 0.25)).tolist()
+        marks[f"browOuter{name}"] = np.flatnonzero(mine & (s >= 0.75)).tolist()
+    skin_idx = np.flatnonzero(head.kind == "skin")
+
+    def nearest(point: tuple[float, float, float]) -> list[int]:
+        d = np.linalg.norm(head.positions[skin_idx] - np.asarray(point), axis=1)
+        return [int(skin_idx[np.argmin(d)])]
+
+    marks["chin"] = nearest((0.0, -0.088, 0.07))
+    for side, name in ((1, "Left"), (-1, "Right")):
+        marks[f"cheek{name}"] = nearest((0.046 * side, -0.038, 0.07))
+        marks[f"cheekUpper{name}"] = nearest((0.036 * side, -0.012, 0.078))
+        marks[f"noseWing{name}"] = nearest((0.0095 * side, -0.019, 0.088))
     return marks
 
 

@@ -8,10 +8,9 @@ clumps whose grooves are darkened in the vertex colours.
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
 
 from . import sdf
-from .meshkit import Piece, smoothstep
+from .meshkit import Pchip, Piece, smoothstep
 from .skin import directions
 
 HAIR_COLOR = np.array([0.16, 0.075, 0.04])
@@ -26,27 +25,31 @@ _LINE_LAT = np.array([-22, -19, -6, 6, 17, 13, 2, 16, 30, 38, 43, 40, 35, 31, 28
 
 def hairline(lon: np.ndarray) -> np.ndarray:
     """Latitude of the hairline for each longitude (degrees)."""
-    f = PchipInterpolator(_LINE_LON, _LINE_LAT)
+    f = Pchip(_LINE_LON, _LINE_LAT)
     return f(((lon + 180.0) % 360.0) - 180.0)
 
 
 def thickness(lon: np.ndarray, lat: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Shell thickness above the skin (metres) for rows ``t`` (0 at the hairline)."""
     front = np.cos(np.radians(lon)) * 0.5 + 0.5
-    base = 0.0062 + 0.0055 * smoothstep(10.0, 60.0, lat) + 0.003 * (1 - front)
+    top = 0.0042 + 0.0095 * smoothstep(0.0, 58.0, lat)
+    sides = np.exp(-(((np.abs(lon) - 92.0) / 38.0) ** 2)) * (1 - smoothstep(15.0, 50.0, lat))
+    nape = (1 - front) * (1 - smoothstep(-20.0, 25.0, lat))
+    base = top * (1 - 0.45 * sides) * (1 - 0.35 * nape)
     quiff = 0.0055 * np.exp(-(((lon - 12.0) / 38.0) ** 2)) * smoothstep(25.0, 45.0, lat) * (
         1 - smoothstep(55.0, 80.0, lat))
-    fringe = 0.0025 * np.exp(-(((lon - 30.0) / 25.0) ** 2)) * (1 - smoothstep(30.0, 50.0, lat))
+    fringe = 0.0028 * np.exp(-(((lon - 30.0) / 25.0) ** 2)) * (1 - smoothstep(30.0, 50.0, lat))
     full = base + quiff + fringe
     edge = smoothstep(0.0, 1.0, np.clip(t / 0.16, 0.0, 1.0)) ** 0.5
-    clumps = 1.0 + 0.09 * np.sin(flow_phase(lon, lat)) * smoothstep(0.05, 0.3, t)
+    amp = 0.06 * (0.3 + 0.7 * front)
+    clumps = 1.0 + amp * np.sin(flow_phase(lon, lat)) * smoothstep(0.05, 0.3, t)
     return -0.0012 + (full * clumps + 0.0012) * edge
 
 
 def flow_phase(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Phase of the hair clumps: stripes radiating from the crown, swept across the fringe."""
     sweep = 38.0 * np.exp(-((lon / 70.0) ** 2)) * (1 - smoothstep(40.0, 80.0, lat))
-    return np.radians(lon + sweep) * 26.0
+    return np.radians(lon + sweep) * 22.0
 
 
 def build_hair() -> Piece:

@@ -14,6 +14,7 @@ import numpy as np
 from . import eyeframe as ef
 from . import spec
 from .meshkit import Piece, graded, grid_triangles, smoothstep
+from .socket import in_opening
 
 # rows of one lid: (offset from the edge in degrees, fraction toward the shell end)
 RIM = (0.0, 0.0)
@@ -140,8 +141,6 @@ def build_lining(sign: int) -> Piece:
     Nothing normally shows it; at grazing angles it stops the eye from seeing into the head
     past the eye corners.
     """
-    from .socket import in_opening  # local: socket imports nothing from here
-
     a = np.arange(ef.A_MIN + 2.0, ef.A_MAX - 1.0, 4.0)
     b = np.arange(ef.B_BOTTOM + 2.0, ef.B_TOP - 1.0, 4.0)
     aa, bb = np.meshgrid(a, b)  # rows: b (up), cols: a (outward)

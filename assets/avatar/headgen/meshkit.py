@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 MIRROR = np.array([-1.0, 1.0, 1.0])
 """Multiply a vector by this to mirror it across the X = 0 plane."""
@@ -48,26 +47,6 @@ class Piece:
     def count(self) -> int:
         """Number of vertices."""
         return int(self.positions.shape[0])
-
-
-def merge(pieces: list[Piece]) -> tuple[Piece, list[slice]]:
-    """Concatenate pieces into one; returns it and each piece's vertex slice."""
-    offs = 0
-    slices: list[slice] = []
-    tris = []
-    for p in pieces:
-        slices.append(slice(offs, offs + p.count))
-        tris.append(p.triangles + offs)
-        offs += p.count
-    kinds = np.concatenate([np.full(p.count, i) for i, p in enumerate(pieces)])
-    merged = Piece(
-        positions=np.concatenate([p.positions for p in pieces]),
-        triangles=np.concatenate(tris),
-        colors=np.concatenate([p.colors for p in pieces]),
-        kind="+".join(p.kind for p in pieces),
-        tag=np.concatenate([p.tag for p in pieces]) + 1000 * kinds,
-    )
-    return merged, slices
 
 
 def graded(start: float, end: float, d_start: float, d_end: float) -> np.ndarray:
@@ -125,15 +104,22 @@ def mirror_map(positions: np.ndarray, tag: np.ndarray, tol: float = 1e-7) -> np.
     Raises ``ValueError`` when some vertex has no mirror partner (the geometry is not
     symmetric).
     """
-    key = np.concatenate([positions, tag[:, None] * 10.0], axis=1)
-    mkey = key.copy()
-    mkey[:, 0] *= -1
-    tree = cKDTree(key)
-    dist, idx = tree.query(mkey)
+    cell = 1e-6
+    keys = np.round(positions / cell).astype(np.int64)
+    table = {(int(k[0]), int(k[1]), int(k[2]), int(t)): i
+             for i, (k, t) in enumerate(zip(keys, tag, strict=True))}
+    mirrored = positions * MIRROR
+    mkeys = np.round(mirrored / cell).astype(np.int64)
+    out = np.array([table.get((int(k[0]), int(k[1]), int(k[2]), int(t)), -1)
+                    for k, t in zip(mkeys, tag, strict=True)])
+    for i in np.flatnonzero(out < 0):  # rounded into a neighbouring cell: search directly
+        same = np.flatnonzero(tag == tag[i])
+        out[i] = same[np.argmin(np.linalg.norm(positions[same] - mirrored[i], axis=1))]
+    dist = np.linalg.norm(positions[out] - mirrored, axis=1)
     if np.max(dist) > tol:
         bad = int(np.argmax(dist))
         raise ValueError(f"vertex {bad} at {positions[bad]} has no mirror (off by {dist[bad]:.3g})")
-    return idx
+    return out
 
 
 def symmetrize(values: np.ndarray, mirror: np.ndarray, *, vector: bool) -> np.ndarray:
@@ -205,9 +191,58 @@ def clip(positions: np.ndarray, triangles: np.ndarray, value: np.ndarray,
                     break
     source = np.asarray(src, dtype=np.int64)
     weight = np.asarray(wts)
-    pos = positions[source[:, 0]] * (1 - weight)[:, None] + positions[source[:, 1]] * weight[:, None]
+    w = weight[:, None]
+    pos = positions[source[:, 0]] * (1 - w) + positions[source[:, 1]] * w
     tris = np.asarray(out, dtype=np.int64).reshape(-1, 3)
     used = np.zeros(pos.shape[0], dtype=bool)
     used[tris.ravel()] = True
     new_index = np.cumsum(used) - 1
     return pos[used], new_index[tris], source[used], weight[used]
+
+
+def plateau(d: np.ndarray, inner: float = 0.35) -> np.ndarray:
+    """Compactly supported mask: 1 for ``|d| <= inner``, easing to 0 at ``|d| = 1``."""
+    return 1.0 - smoothstep(inner, 1.0, np.abs(d))
+
+
+class Pchip:
+    """Monotone piecewise-cubic interpolation (Fritsch-Carlson), clamped at the ends.
+
+    Parameters
+    ----------
+    x, y
+        Knots (``x`` strictly increasing) and values.
+    """
+
+    def __init__(self, x: np.ndarray | list[float], y: np.ndarray | list[float]) -> None:
+        self.x = np.asarray(x, dtype=np.float64)
+        self.y = np.asarray(y, dtype=np.float64)
+        h = np.diff(self.x)
+        delta = np.diff(self.y) / h
+        d = np.zeros_like(self.y)
+        for k in range(1, self.x.size - 1):
+            if delta[k - 1] * delta[k] > 0:
+                w1, w2 = 2 * h[k] + h[k - 1], h[k] + 2 * h[k - 1]
+                d[k] = (w1 + w2) / (w1 / delta[k - 1] + w2 / delta[k])
+        d[0] = self._end(h[0], h[1], delta[0], delta[1])
+        d[-1] = self._end(h[-1], h[-2], delta[-1], delta[-2])
+        self.d = d
+
+    @staticmethod
+    def _end(h0: float, h1: float, m0: float, m1: float) -> float:
+        d = ((2 * h0 + h1) * m0 - h0 * m1) / (h0 + h1)
+        if np.sign(d) != np.sign(m0):
+            return 0.0
+        if np.sign(m0) != np.sign(m1) and abs(d) > abs(3 * m0):
+            return 3 * m0
+        return float(d)
+
+    def __call__(self, xq: np.ndarray) -> np.ndarray:
+        """Evaluate at ``xq`` (clamped into the knot range)."""
+        x = np.clip(np.asarray(xq, dtype=np.float64), self.x[0], self.x[-1])
+        k = np.clip(np.searchsorted(self.x, x, side="right") - 1, 0, self.x.size - 2)
+        h = self.x[k + 1] - self.x[k]
+        t = (x - self.x[k]) / h
+        t2, t3 = t * t, t * t * t
+        return ((2 * t3 - 3 * t2 + 1) * self.y[k] + (t3 - 2 * t2 + t) * h * self.d[k]
+                + (-2 * t3 + 3 * t2) * self.y[k + 1] + (t3 - t2) * h * self.d[k + 1])

@@ -10,16 +10,8 @@ from . import sdf, spec
 from .meshkit import Piece, grid_triangles, smoothstep
 from .skin import MM_PER_DEG, directions, lip_taper
 
-STRIP_DEPTH_MM = np.array([0.0, 1.2, 2.3, 3.0, 3.4, 3.8, 4.6])
+STRIP_DEPTH_MM = np.array([0.0, 1.2, 2.6, 3.6, 4.3, 4.9, 5.5])
 STRIP_LIFT_MM = np.array([0.0, 1.0, 2.6, 4.8, 7.2, 9.6, 11.5])
-
-
-def lat_tangent(pos: np.ndarray) -> np.ndarray:
-    """Unit tangent toward increasing latitude at each point (seen from the skull centre)."""
-    d = pos / np.linalg.norm(pos, axis=1, keepdims=True)
-    up = np.array([0.0, 1.0, 0.0])
-    t = up - d * (d @ up)[:, None]
-    return t / np.linalg.norm(t, axis=1, keepdims=True)
 
 
 @dataclass
@@ -32,8 +24,6 @@ class Strip:
     """Indices: ``< 0`` refers to ``edge[-i - 1]``, ``>= 0`` to the strip's own vertices."""
     depth: np.ndarray
     """Per new vertex, 0..1 how deep into the mouth it is."""
-    lift_mm: np.ndarray
-    """Per new vertex, how far (mm) it rises above (or drops below) the lip edge."""
 
 
 def build_strip(edge_pos: np.ndarray, edge_lon: np.ndarray, side: int) -> Strip:
@@ -77,8 +67,7 @@ def build_strip(edge_pos: np.ndarray, edge_lon: np.ndarray, side: int) -> Strip:
     lip = np.array([0.62, 0.22, 0.20]) / np.array([0.80, 0.47, 0.33])
     w = smoothstep(0.0, 1.0, depth)[:, None]
     col = lip * (1 - w) + inner * 0.55 * w
-    lift_mm = (STRIP_LIFT_MM[1:, None] * taper[None, :]).ravel()
-    return Strip(pos, np.clip(col, 0, 1), tri, depth, lift_mm)
+    return Strip(pos, np.clip(col, 0, 1), tri, depth)
 
 
 # -- the mouth bag -------------------------------------------------------------------------
@@ -148,7 +137,7 @@ def build_teeth(upper: bool) -> Piece:
     depth = 0.021 if upper else 0.019
     height = 0.0088 if upper else 0.0078
     thick = 0.0034
-    y_edge = y_m - 0.0012 if upper else y_m - 0.0026
+    y_edge = y_m - 0.0030 if upper else y_m - 0.0036
     n_s, n_c = 41, 12
     s = np.linspace(-1.0, 1.0, n_s)
     cx = half_w * s
@@ -222,7 +211,7 @@ def build_tongue() -> Piece:
     x = x * (1 - 0.25 * smoothstep(0.0, rz, z))  # narrower toward the tip
     y_m = mouth_line_y()
     z_tip = mouth_front_z() - 0.0090 - 0.0034 - 0.0006
-    centre = np.array([0.0, y_m - 0.0088, z_tip - rz])
+    centre = np.array([0.0, y_m - 0.0098, z_tip - rz])
     pos = np.stack([x, y, z], axis=-1).reshape(-1, 3) + centre
     tris = grid_triangles(n_p, n_t, wrap=True)
     from .features import _weld_rows  # local import: shared helper

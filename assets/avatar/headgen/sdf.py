@@ -16,7 +16,7 @@ from . import spec
 Field = Callable[[np.ndarray], np.ndarray]
 
 
-def ellipsoid(p: np.ndarray, centre: tuple[float, float, float], radii: tuple[float, ...]) -> np.ndarray:
+def ellipsoid(p: np.ndarray, centre: tuple[float, ...], radii: tuple[float, ...]) -> np.ndarray:
     """Approximate signed distance to an axis-aligned ellipsoid (Quilez's bound)."""
     r = np.asarray(radii, dtype=np.float64)
     q = (p - np.asarray(centre)) / r
@@ -69,21 +69,21 @@ def head_field(p: np.ndarray) -> np.ndarray:
     e = spec.EYE_CENTRE_LEFT
     d = ellipsoid(p, (0.0, 0.020, -0.020), (0.085, 0.094, 0.094))  # cranium
     d = smin(d, ellipsoid(p, (0.0, 0.042, 0.0), (0.073, 0.058, 0.084)), 0.02)  # forehead
-    d = smin(d, ellipsoid(p, (0.0, -0.040, 0.018), (0.062, 0.054, 0.062)), 0.03)  # face mass
-    d = smin(d, ellipsoid(q, (0.038, -0.022, 0.050), (0.027, 0.025, 0.027)), 0.02)  # cheeks
+    d = smin(d, ellipsoid(p, (0.0, -0.038, 0.012), (0.062, 0.054, 0.066)), 0.034)  # face mass
+    d = smin(d, ellipsoid(q, (0.038, -0.022, 0.050), (0.027, 0.025, 0.027)), 0.028)  # cheeks
     d = smin(d, ellipsoid(p, (0.0, -0.046, 0.060), (0.028, 0.020, 0.027)), 0.016)  # muzzle
-    d = smin(d, ellipsoid(p, (0.0, -0.072, 0.049), (0.030, 0.020, 0.026)), 0.018)  # jaw front
-    d = smin(d, ellipsoid(p, (0.0, -0.080, 0.057), (0.018, 0.013, 0.014)), 0.012)  # chin
+    d = smin(d, ellipsoid(p, (0.0, -0.071, 0.052), (0.028, 0.020, 0.026)), 0.018)  # jaw front
+    d = smin(d, ellipsoid(p, (0.0, -0.079, 0.062), (0.017, 0.012, 0.014)), 0.012)  # chin
     d = smin(d, ellipsoid(p, (0.0, 0.034, 0.058), (0.056, 0.012, 0.022)), 0.014)  # brow ridge
     # nose: bridge, tip and wings
     d = smin(d, capsule(p, (0.0, -0.004, 0.0795), (0.0, -0.014, 0.0900), 0.0045), 0.010)
-    d = smin(d, sphere(p, (0.0, -0.0165, 0.0915), 0.0085), 0.008)
-    d = smin(d, ellipsoid(q, (0.0074, -0.0205, 0.0845), (0.0050, 0.0045, 0.0055)), 0.0085)
+    d = smin(d, ellipsoid(p, (0.0, -0.0170, 0.0905), (0.0098, 0.0082, 0.0090)), 0.009)
+    d = smin(d, ellipsoid(q, (0.0068, -0.0205, 0.0848), (0.0050, 0.0042, 0.0052)), 0.011)
     # the bulge the eyelids rest on
     d = smin(d, sphere(q, e, spec.LID_RADIUS - 0.0004), 0.004)
-    # neck, cut flat at the bottom
-    d = smin(d, capsule(p, (0.0, -0.045, -0.022), (0.0, -0.22, -0.028), 0.043), 0.028)
-    d = np.maximum(d, spec.NECK_BOTTOM_Y - p[..., 1])
+    # neck, rounded off below the frame
+    bottom = spec.NECK_BOTTOM_Y + 0.042
+    d = smin(d, capsule(p, (0.0, -0.045, -0.022), (0.0, bottom, -0.026), 0.043), 0.028)
     return d
 
 

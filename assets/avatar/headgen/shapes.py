@@ -1,9 +1,10 @@
 """The 52 ARKit morph targets as smooth deformation fields.
 
 Every ``...Left`` shape is built for the avatar's left (+X) side; its ``...Right`` twin is the
-exact mirror image. Skin-like parts (skin, inner lips, brows, ears, mouth bag, teeth, tongue)
-share the same fields, so they move together; eyelids move by sliding their edge over the
-eyeball (see :mod:`.lids`); eyeballs get rotation deltas for the eyeLook shapes.
+exact mirror image. Skin, brows and the mouth bag share the same fields, so they move together;
+the inner lips copy the motion of the lip skin in front of them; teeth and tongue are rigid and
+follow only the jaw (and tongueOut); eyelids move by sliding their edge over the eyeball (see
+:mod:`.lids`); eyeballs get rotation deltas for the eyeLook shapes.
 
 Fields that differ above and below the lips (jaw, lip shapes) are discontinuous only across
 the lip slit: every side-dependent term is multiplied by :func:`slit_factor`, which is zero at
@@ -22,7 +23,8 @@ from renderers.arkit import ARKIT_NAMES
 from . import eyeframe as ef
 from . import lids, socket, spec
 from .assemble import Part
-from .meshkit import MIRROR, bump, mirror_map, smoothstep
+from .features import surface_point_z
+from .meshkit import MIRROR, bump, mirror_map, plateau, smoothstep
 from .skin import MM_PER_DEG, lower_lip_height, upper_lip_height
 
 UC_MM = spec.MOUTH_HALF_WIDTH_DEG * MM_PER_DEG
@@ -65,8 +67,9 @@ def _lon_lat(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def slit_factor(u: np.ndarray) -> np.ndarray:
-    """1 across the middle of the mouth, 0 at and beyond the corners."""
-    return 1.0 - smoothstep(UC_MM - 7.0, UC_MM, np.abs(u))
+    """1 across the middle of the mouth, easing to 0 at and beyond the corners."""
+    t = np.clip(np.abs(u) / UC_MM, 0.0, 1.0)
+    return np.clip(1.0 - t**2.2, 0.0, 1.0) ** 0.55
 
 
 def jaw_weight(u: np.ndarray, v: np.ndarray, side: np.ndarray, lon: np.ndarray,
@@ -169,7 +172,7 @@ def _mouth_area(f: Frame, pad_u: float, pad_up: float, pad_down: float) -> np.nd
     ru = UC_MM + pad_u
     rv = np.where(f.v >= 0, 6.0 + pad_up, 7.0 + pad_down)
     d = np.sqrt((f.u / ru) ** 2 + (f.v / rv) ** 2)
-    return bump(d) * smoothstep(-4.0, 8.0, f.p[:, 2] * 1000.0 - 40.0)
+    return (1.0 - smoothstep(0.55, 1.0, d)) * smoothstep(-4.0, 8.0, f.p[:, 2] * 1000.0 - 40.0)
 
 
 def _left(f: Frame, soft_mm: float = 6.0) -> np.ndarray:
@@ -192,8 +195,8 @@ def mouth_funnel(f: Frame) -> np.ndarray:
     area = _mouth_area(f, 6.0, 5.0, 6.0)
     d = np.zeros_like(f.p)
     d[:, 2] += 0.0045 * area
-    d[:, 0] += -0.22 * f.p[:, 0] * area
-    lip = _lip_band(f, 5.0) * (1 - (f.u / UC_MM) ** 2).clip(0, 1) ** 0.5
+    d[:, 0] += -0.30 * f.p[:, 0] * area
+    lip = _lip_band(f, 10.0) * (1 - (f.u / UC_MM) ** 2).clip(0, 1) ** 0.5
     d[:, 1] += 0.0028 * lip * f.side
     d[:, 2] += 0.0012 * lip
     return d
@@ -204,7 +207,7 @@ def mouth_pucker(f: Frame) -> np.ndarray:
     area = _mouth_area(f, 6.0, 6.0, 7.0)
     d = np.zeros_like(f.p)
     d[:, 2] += 0.0072 * area
-    d[:, 0] += -0.32 * f.p[:, 0] * area
+    d[:, 0] += -0.42 * f.p[:, 0] * area
     d[:, 1] += -0.0008 * area * np.tanh(f.v / 3.0)
     return d
 
@@ -225,16 +228,15 @@ def _corner(f: Frame, radius: float) -> np.ndarray:
 CORNER_LEFT = np.zeros(3)
 """Rest position of the left mouth corner; set by :func:`build_targets`."""
 
-CHEEK_LEFT = np.array([0.038, -0.024, 0.068])
-"""Apple of the left cheek."""
 
 
 def mouth_smile_left(f: Frame) -> np.ndarray:
     """mouthSmileLeft: the left corner lifts, widens and pulls back; the cheek bunches up."""
-    m = _corner(f, 0.024) ** 1.2
-    d = m[:, None] * np.array([0.0040, 0.0058, -0.0028])
-    cheek = bump(np.linalg.norm((f.p - CHEEK_LEFT) / np.array([0.02, 0.017, 0.03]), axis=1))
-    d += cheek[:, None] * np.array([0.0008, 0.0026, 0.0014])
+    m = _corner(f, 0.026) ** 1.1
+    d = m[:, None] * np.array([0.0045, 0.0068, -0.0034])
+    cheek = plateau(np.linalg.norm((f.p - CHEEK_UPPER_LEFT - np.array([0.0, -0.01, 0.0]))
+                                   / np.array([0.02, 0.018, 0.03]), axis=1), 0.25)
+    d += cheek[:, None] * np.array([0.0008, 0.0028, 0.0016])
     return d
 
 
@@ -308,7 +310,9 @@ def mouth_shrug(f: Frame, side: int) -> np.ndarray:
     if side < 0:
         area = _mouth_area(f, 10.0, 0.0, 22.0)
         fade_up = 1.0 - 0.35 * smoothstep(0.0, 6.0, f.v)
-        return (area * fade_up)[:, None] * np.array([0.0, 0.0036, 0.0016])
+        d = (area * fade_up)[:, None] * np.array([0.0, 0.0036, 0.0016])
+        chin = plateau(np.linalg.norm((f.p - CHIN) / np.array([0.022, 0.02, 0.03]), axis=1), 0.3)
+        return d + chin[:, None] * np.array([0.0, 0.0024, 0.0014])
     area = _mouth_area(f, 8.0, 10.0, 0.0)
     fade_down = 1.0 - 0.3 * smoothstep(0.0, 6.0, -f.v)
     return (area * fade_down)[:, None] * np.array([0.0, 0.0034, 0.0010])
@@ -317,12 +321,30 @@ def mouth_shrug(f: Frame, side: int) -> np.ndarray:
 # -- cheeks, nose, brows -------------------------------------------------------------------
 
 
+def _on_skin(x: float, y: float) -> np.ndarray:
+    """The skin point seen straight from the front at ``(x, y)``."""
+    return surface_point_z(np.array([x]), np.array([y]))[0]
+
+
+PUFF_LEFT = _on_skin(0.044, -0.038)
+"""Middle of the left cheek's puff."""
+
+CHEEK_UPPER_LEFT = _on_skin(0.036, -0.012)
+"""Where the left cheek rises toward the eye."""
+
+NOSE_WING_LEFT = _on_skin(0.0095, -0.019)
+"""Left wing of the nose."""
+
+CHIN = _on_skin(0.0, -0.082)
+"""Front of the chin."""
+
+
 def cheek_puff(f: Frame) -> np.ndarray:
     """cheekPuff: both cheeks balloon outward; the lips push forward a little."""
     d = np.zeros_like(f.p)
     for sign in (1, -1):
-        c = np.array([0.041 * sign, -0.040, 0.056])
-        m = bump(np.linalg.norm((f.p - c) / np.array([0.026, 0.024, 0.032]), axis=1))
+        c = PUFF_LEFT * np.array([sign, 1.0, 1.0])
+        m = plateau(np.linalg.norm((f.p - c) / np.array([0.026, 0.026, 0.03]), axis=1), 0.2)
         out = f.p - np.array([0.0, f.p[:, 1].mean(), 0.028])
         out[:, 1] = 0.0
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
@@ -333,15 +355,15 @@ def cheek_puff(f: Frame) -> np.ndarray:
 
 def cheek_squint_left(f: Frame) -> np.ndarray:
     """cheekSquintLeft: the left cheek rises toward the eye."""
-    c = np.array([0.036, -0.008, 0.070])
-    m = bump(np.linalg.norm((f.p - c) / np.array([0.022, 0.018, 0.03]), axis=1))
+    m = plateau(np.linalg.norm((f.p - CHEEK_UPPER_LEFT) / np.array([0.02, 0.016, 0.025]),
+                               axis=1), 0.25)
     return m[:, None] * np.array([0.0006, 0.0036, 0.0012])
 
 
 def nose_sneer_left(f: Frame) -> np.ndarray:
     """noseSneerLeft: the left side of the nose wrinkles up."""
-    c = np.array([0.0085, -0.0145, 0.086])
-    m = bump(np.linalg.norm((f.p - c) / np.array([0.011, 0.013, 0.02]), axis=1))
+    m = plateau(np.linalg.norm((f.p - NOSE_WING_LEFT) / np.array([0.011, 0.012, 0.02]), axis=1),
+                0.25)
     d = m[:, None] * np.array([0.0006, 0.0032, -0.0004])
     root = bump(np.linalg.norm((f.p - np.array([0.007, 0.018, 0.082])) / 0.012, axis=1))
     d += root[:, None] * np.array([-0.0004, -0.0012, 0.0])
@@ -350,7 +372,7 @@ def nose_sneer_left(f: Frame) -> np.ndarray:
 
 def _brow_mask(f: Frame, centre: tuple[float, float, float], radii: tuple[float, float, float]
                ) -> np.ndarray:
-    return bump(np.linalg.norm((f.p - np.asarray(centre)) / np.asarray(radii), axis=1))
+    return plateau(np.linalg.norm((f.p - np.asarray(centre)) / np.asarray(radii), axis=1), 0.3)
 
 
 def brow_down_left(f: Frame) -> np.ndarray:
@@ -364,7 +386,7 @@ def brow_inner_up(f: Frame) -> np.ndarray:
     """browInnerUp: both inner brows rise."""
     d = np.zeros_like(f.p)
     for sign in (1, -1):
-        m = _brow_mask(f, (0.016 * sign, 0.031, 0.079), (0.021, 0.022, 0.04))
+        m = _brow_mask(f, (0.016 * sign, 0.031, 0.079), (0.025, 0.024, 0.04))
         d += m[:, None] * np.array([0.0006 * sign, 0.0062, -0.0004])
     mid = _brow_mask(f, (0.0, 0.05, 0.075), (0.03, 0.03, 0.05))
     d[:, 1] += 0.0015 * mid
@@ -373,7 +395,7 @@ def brow_inner_up(f: Frame) -> np.ndarray:
 
 def brow_outer_up_left(f: Frame) -> np.ndarray:
     """browOuterUpLeft: the outer end of the left brow rises."""
-    m = _brow_mask(f, (0.046, 0.029, 0.066), (0.021, 0.022, 0.04))
+    m = _brow_mask(f, (0.047, 0.029, 0.066), (0.026, 0.024, 0.04))
     return m[:, None] * np.array([0.0004, 0.0062, -0.0004])
 
 
@@ -544,6 +566,35 @@ def _eye_targets(part: Part, frame: Frame, out: dict[str, np.ndarray]) -> None:
             out[f"eyeLook{look}Left"] = eyeball_rotation(part.positions, pitch, yaw)
 
 
+def _strip_weights(part: Part, k: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each inner-lip vertex, its nearest lip-skin vertices on the same side, and weights.
+
+    The inner lips then move exactly like the lip skin that covers them, so no shape pushes
+    the skin through them.
+    """
+    strip = np.flatnonzero(part.kind == "strip")
+    side = part.attrs["side"]
+    pos = part.positions
+    near_mouth = (part.kind == "skin") & (np.abs(pos[:, 0]) < 0.045) & (
+        np.abs(pos[:, 1] - pos[strip, 1].mean()) < 0.03) & (pos[:, 2] > 0.05)
+    nbrs = np.zeros((strip.size, k), dtype=np.int64)
+    wts = np.zeros((strip.size, k))
+    for n, i in enumerate(strip):
+        cand = np.flatnonzero(near_mouth & (side == side[i]))
+        dist = np.linalg.norm(pos[cand] - pos[i], axis=1)
+        order = np.argsort(dist, kind="stable")[:k]
+        w = 1.0 / np.maximum(dist[order], 1e-5) ** 2
+        nbrs[n], wts[n] = cand[order], w / w.sum()
+    return strip, nbrs, wts
+
+
+def _follow_lips(part: Part, out: dict[str, np.ndarray]) -> None:
+    """Give the inner-lip vertices the motion of the lip skin in front of them."""
+    strip, nbrs, wts = _strip_weights(part)
+    for d in out.values():
+        d[strip] = (d[nbrs] * wts[..., None]).sum(axis=1)
+
+
 def _mirror_targets(part: Part, out: dict[str, np.ndarray]) -> None:
     """Add every Right shape as the mirror image of its Left twin (within this part)."""
     tag = part.tag if part.tag is not None else np.zeros(part.count, dtype=np.int64)
@@ -573,6 +624,8 @@ def build_targets(parts: list[Part]) -> None:
             part.targets = out
             continue
         out = _skin_targets(part, frame)
+        if part.name == "Head":
+            _follow_lips(part, out)
         for base in LID_MOVES:
             out.setdefault(base + "Left", np.zeros_like(part.positions))
         _eye_targets(part, frame, out)

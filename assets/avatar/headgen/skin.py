@@ -13,19 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.interpolate import PchipInterpolator
 
 from . import sdf, spec
-from .meshkit import Piece, graded, smoothstep
+from .meshkit import Pchip, Piece, graded, smoothstep
 
 MM_PER_DEG = 1.85
 """Arc length of one degree at the lips (the face is ~0.106 m from the skull centre), mm."""
 
-SKIN_TAG_UPPER = 0
 SKIN_TAG_LOWER_COPY = 1
-STRIP_TAG_UPPER = 2
-STRIP_TAG_LOWER = 3
+"""Mirror-matching tag of the duplicated lower-lip vertices on the slit row."""
 
 
 def _segments(*segments: tuple[float, float, float, float]) -> np.ndarray:
@@ -117,10 +113,10 @@ def _half(idx: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 # -- lips ----------------------------------------------------------------------------------
 
-_UPPER = PchipInterpolator([0.0, 0.3, 0.55, 0.85, 1.0, 1.08, 1.3, 1.8, 3.0],
-                           [1.1, 1.9, 2.05, 1.6, 0.95, 0.8, 0.3, 0.0, 0.0])
-_LOWER = PchipInterpolator([0.0, 0.3, 0.55, 0.85, 1.0, 1.25, 1.8, 2.6, 3.5],
-                           [1.1, 2.3, 2.5, 1.8, 0.9, -0.15, -0.7, 0.0, 0.0])
+_UPPER = Pchip([0.0, 0.3, 0.55, 0.85, 1.0, 1.1, 1.3, 1.8, 3.0],
+                           [0.9, 1.6, 1.75, 1.35, 0.8, 0.62, 0.25, 0.0, 0.0])
+_LOWER = Pchip([0.0, 0.3, 0.55, 0.85, 1.0, 1.25, 1.8, 2.6, 3.5],
+                           [0.9, 2.0, 2.15, 1.55, 0.75, -0.15, -0.6, 0.0, 0.0])
 
 
 def lip_taper(u_mm: np.ndarray) -> np.ndarray:
@@ -163,12 +159,20 @@ def lip_displacement(u_mm: np.ndarray, v_mm: np.ndarray, side: np.ndarray) -> np
     return d
 
 
+def resting_smile(u_mm: np.ndarray, v_mm: np.ndarray) -> np.ndarray:
+    """Upward shift (metres) that turns the mouth corners up a little at rest."""
+    uc = spec.MOUTH_HALF_WIDTH_DEG * MM_PER_DEG
+    across = np.minimum(np.abs(u_mm) / uc, 1.0) ** 2 * np.exp(
+        -(np.maximum(np.abs(u_mm) - uc, 0.0) / 9.0) ** 2)
+    return 0.0013 * across * np.exp(-((v_mm / 10.0) ** 2))
+
+
 def lip_mask(u_mm: np.ndarray, v_mm: np.ndarray, side: np.ndarray) -> np.ndarray:
     """0..1 amount of lip colour."""
     hu = upper_lip_height(u_mm)
     hl = lower_lip_height(u_mm)
-    up = 1.0 - smoothstep(hu - 0.5, hu + 0.5, v_mm)
-    lo = 1.0 - smoothstep(hl - 0.6, hl + 0.6, -v_mm)
+    up = 1.0 - smoothstep(hu - 0.8, hu + 0.8, v_mm)
+    lo = 1.0 - smoothstep(hl - 0.9, hl + 0.9, -v_mm)
     inside = np.where(side >= 0, up, lo)
     uc = spec.MOUTH_HALF_WIDTH_DEG * MM_PER_DEG
     return inside * (1.0 - smoothstep(uc - 4.0, uc + 0.5, np.abs(u_mm)))
@@ -178,8 +182,10 @@ def _grid_mirror(lat: np.ndarray, lon: np.ndarray, tag: np.ndarray) -> np.ndarra
     """Index of each grid vertex's mirror image (same row and copy, negated longitude)."""
     lon_m = np.where(lon >= 180.0, 180.0, -lon)
     lon_m = np.where(np.abs(lat) >= 90.0, 0.0, lon_m)
-    key = {(float(a), float(b), int(t)): i for i, (a, b, t) in enumerate(zip(lat, lon, tag, strict=True))}
-    return np.array([key[(float(a), float(b), int(t))] for a, b, t in zip(lat, lon_m, tag, strict=True)])
+    key = {(float(a), float(b), int(t)): i
+           for i, (a, b, t) in enumerate(zip(lat, lon, tag, strict=True))}
+    return np.array([key[(float(a), float(b), int(t))]
+                     for a, b, t in zip(lat, lon_m, tag, strict=True)])
 
 
 def relax_weight(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -195,18 +201,23 @@ def relax(pos: np.ndarray, tris: np.ndarray, weight: np.ndarray, iterations: int
           rate: float = 0.5) -> np.ndarray:
     """Tangential umbrella smoothing that keeps the vertices on the skull field."""
     n = pos.shape[0]
-    i = tris[:, [0, 1, 2, 1, 2, 0]].ravel()
-    j = tris[:, [1, 2, 0, 0, 1, 2]].ravel()
-    adj = sparse.coo_matrix((np.ones(i.size), (i, j)), shape=(n, n)).tocsr()
-    adj.data[:] = 1.0
-    deg = np.asarray(adj.sum(axis=1)).ravel()
+    edges = np.unique(np.sort(np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]]),
+                              axis=1), axis=0)
+    deg = np.bincount(edges.ravel(), minlength=n).astype(np.float64)
+
+    def neighbour_sum(p: np.ndarray) -> np.ndarray:
+        acc = np.zeros_like(p)
+        np.add.at(acc, edges[:, 0], p[edges[:, 1]])
+        np.add.at(acc, edges[:, 1], p[edges[:, 0]])
+        return acc
+
     active = weight > 0
     p = pos.copy()
     for _ in range(iterations):
         q = p[active]
         g = sdf.gradient(sdf.head_field, q)
         nrm = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
-        d = (adj @ p)[active] / deg[active, None] - q
+        d = neighbour_sum(p)[active] / deg[active, None] - q
         d -= (d * nrm).sum(axis=1, keepdims=True) * nrm
         q = q + rate * weight[active, None] * d
         p[active] = sdf.project(sdf.head_field, q, steps=2)
@@ -220,6 +231,21 @@ SKIN_TONE = np.array([0.80, 0.47, 0.33])
 
 LIP_COLOR = np.array([0.62, 0.22, 0.20])
 """Linear lip colour (final, before lighting)."""
+
+
+BLUSH = np.array([1.0, 0.80, 0.80])
+"""Colour multiplier at the middle of the cheek blush and the nose tip."""
+
+
+def _blush(pos: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """Warm the cheek apples and the tip of the nose a little."""
+    q = pos.copy()
+    q[:, 0] = np.abs(q[:, 0])
+    cheek = np.exp(-np.sum(((q - np.array([0.038, -0.026, 0.072])) / np.array(
+        [0.016, 0.012, 0.02])) ** 2, axis=1))
+    nose = np.exp(-np.sum(((q - np.array([0.0, -0.018, 0.099])) / 0.007) ** 2, axis=1))
+    w = (0.55 * cheek + 0.35 * nose)[:, None]
+    return col * (1 - w) + col * BLUSH * w
 
 
 @dataclass
@@ -297,15 +323,18 @@ def build_skin() -> SkinResult:
     grad = sdf.gradient(sdf.head_field, pos)
     field_normal = grad / np.linalg.norm(grad, axis=1, keepdims=True)
     pos = pos + pos / np.linalg.norm(pos, axis=1, keepdims=True) * disp[:, None]
+    lift = resting_smile(u_mm, v_mm)
+    pos[:, 1] += lift
+    disp = np.abs(disp) + lift
 
     # colours: lips, slit line, cheeks blush, nostrils
     lips = lip_mask(u_mm, v_mm, side)
     col = np.ones((pos.shape[0], 3))
     col = col * (1 - lips[:, None]) + (LIP_COLOR / SKIN_TONE)[None, :] * lips[:, None]
-    slit_dark = np.exp(-((v_mm / 0.9) ** 2)) * (1.0 - smoothstep(spec.MOUTH_HALF_WIDTH_DEG * MM_PER_DEG - 2,
-                                                                   spec.MOUTH_HALF_WIDTH_DEG * MM_PER_DEG + 2,
-                                                                   np.abs(u_mm)))
+    uc = spec.MOUTH_HALF_WIDTH_DEG * MM_PER_DEG
+    slit_dark = np.exp(-((v_mm / 0.9) ** 2)) * (1.0 - smoothstep(uc - 2, uc + 2, np.abs(u_mm)))
     col *= (1.0 - 0.35 * slit_dark)[:, None]
+    col = _blush(pos, col)
 
     # where the skin is exactly the skull field, its gradient is the smoothest normal
     use_field = 1.0 - smoothstep(0.0, 0.00015, np.abs(disp))

@@ -1,10 +1,10 @@
 """Open the skin over the eyes.
 
-The skull field already wraps each eye in a sphere just inside the eyelid shell, so around the
-eye the skin lies under the lids and the lids show on top; where the face rises (brow, nose
-side) the skin climbs over the shell and that line reads as the lid fold. This module removes
-the skin in front of the eyeball: every direction the lid edges can retract to (eyeWide, gaze)
-must show the eyeball, not skin.
+The skull field wraps each eye in a sphere just inside the eyelid shell, so around the eye the
+skin lies under the lids and the lids show on top; where the face rises (brow, nose side) the
+skin climbs over the shell and that line reads as the lid fold. This module cuts away, along a
+smooth curve, the skin that lies under the shell over the largest eye opening (every place the
+lid edges can retract to with eyeWide or gaze), so the eyeball shows there.
 """
 
 from __future__ import annotations
@@ -39,30 +39,11 @@ def in_opening(a: np.ndarray, b: np.ndarray, margin: float = MARGIN_DEG) -> np.n
     return (a > ef.A_IN - 1.0) & (a < ef.A_OUT + 1.0) & (b < up) & (b > lo)
 
 
-CORNER_REACH = spec.LID_RADIUS + 0.009
-"""Skin farther than this from an eyeball centre is never pulled into a corner pocket."""
-
-
-def corner_pocket(p: np.ndarray, sign: int) -> np.ndarray:
-    """Field (positive = carve) that tucks the skin under the lids at both eye corners."""
-    flat = p.reshape(-1, 3)
-    a, b, r = ef.to_angles(flat, sign)
-    val = np.full(flat.shape[0], -1.0)
-    for ac, bc in ((ef.A_IN, ef.B_IN), (ef.A_OUT, ef.B_OUT)):
-        delta = np.hypot(a - ac, b - bc)
-        cap = spec.LID_RADIUS - 0.0006 + 0.0001 * delta + 0.00003 * delta**2
-        carve = r - cap
-        near = CORNER_REACH - r
-        h = np.clip(0.5 + 0.5 * (near - carve) / 0.003, 0.0, 1.0)
-        v = near * (1 - h) + carve * h - 0.003 * h * (1 - h)
-        val = np.maximum(val, v)
-    behind = (flat[:, 2] - ef.eye_centre(sign)[2]) < -0.006
-    val = np.where(behind, -1.0, val)
-    return val.reshape(p.shape[:-1])
-
-
 CUT_ABOVE_LID = -0.0001
-"""Skin up to this far above the lid shell is cut away over the opening."""
+"""Skin closer to the eyeball centre than the lid radius plus this is cut over the opening.
+
+Negative: only skin tucked under the lids goes, so the cut edge always hides beneath them.
+"""
 
 
 def opening_value(pos: np.ndarray) -> np.ndarray:

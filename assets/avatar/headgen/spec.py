@@ -11,7 +11,7 @@ import numpy as np
 
 # -- global placement ----------------------------------------------------------------------
 
-NECK_BOTTOM_Y = -0.15
+NECK_BOTTOM_Y = -0.17
 """Where the neck stub is cut off (build frame)."""
 
 OUTPUT_OFFSET = np.array([0.0, -NECK_BOTTOM_Y, 0.0])
