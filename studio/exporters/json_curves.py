@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from generators.progress import NullProgress, ProgressSink
 from generators.take import ARKIT_NAMES, Take
-from renderers.avatar import Avatar
-from studio.exporters.text_output import write_text_atomic
+from studio.exporters.text_output import TextExporter
 
 __all__ = ["FORMAT_VERSION", "CurvesJsonExporter", "curves_document"]
 
@@ -29,7 +26,7 @@ FORMAT_VERSION: int = 1
 _EMOTION_DECIMALS = 4
 
 
-class CurvesJsonExporter:
+class CurvesJsonExporter(TextExporter):
     """Write a take's ARKit-52 curves in the Audio2Face JSON layout.
 
     Parameters
@@ -46,26 +43,15 @@ class CurvesJsonExporter:
 
     name = "curves-json"
     extensions: tuple[str, ...] = (".json",)
+    label = "curves JSON"
 
     def __init__(self, *, decimals: int = 5) -> None:
         self.decimals = int(decimals)
 
-    def export(
-        self,
-        take: Take,
-        avatar: Avatar | None,
-        dest: Path,
-        *,
-        progress: ProgressSink | None = None,
-    ) -> Path:
-        """Write ``take`` to ``dest`` (atomically) and return ``dest``."""
-        progress = progress or NullProgress()
-        progress.report(0.0, "writing curves JSON")
+    def text(self, take: Take) -> str:
+        """The JSON document for ``take`` (compact, one line)."""
         doc = curves_document(take, decimals=self.decimals)
-        text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
-        out = write_text_atomic(Path(dest), text + "\n")
-        progress.report(1.0, "curves JSON written")
-        return out
+        return json.dumps(doc, separators=(",", ":"), allow_nan=False) + "\n"
 
 
 def curves_document(take: Take, *, decimals: int = 5) -> dict[str, Any]:

@@ -22,15 +22,12 @@ yaw toward the avatar's left, positive pitch down). We track no eye roll, so the
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
-from generators.progress import NullProgress, ProgressSink
 from generators.take import Take
 from renderers.arkit import ARKIT_INDEX
-from renderers.avatar import Avatar
-from studio.exporters.text_output import write_text_atomic
+from studio.exporters.text_output import TextExporter
 
 __all__ = [
     "BLENDSHAPE_COUNT",
@@ -96,7 +93,7 @@ def format_timecode(seconds: float, rate: int = 60) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}:{frames:02d}.{sub:03d}"
 
 
-class LiveLinkCsvExporter:
+class LiveLinkCsvExporter(TextExporter):
     """Write a take as a Live Link Face CSV (one row per frame of the take).
 
     Parameters
@@ -114,6 +111,7 @@ class LiveLinkCsvExporter:
 
     name = "livelink-csv"
     extensions: tuple[str, ...] = (".csv",)
+    label = "Live Link Face CSV"
 
     def __init__(self, *, timecode_rate: int = 60, decimals: int = 10) -> None:
         if timecode_rate <= 0:
@@ -121,17 +119,8 @@ class LiveLinkCsvExporter:
         self.timecode_rate = int(timecode_rate)
         self.decimals = int(decimals)
 
-    def export(
-        self,
-        take: Take,
-        avatar: Avatar | None,
-        dest: Path,
-        *,
-        progress: ProgressSink | None = None,
-    ) -> Path:
-        """Write ``take`` to ``dest`` (atomically) and return ``dest``."""
-        progress = progress or NullProgress()
-        progress.report(0.0, "writing Live Link Face CSV")
+    def text(self, take: Take) -> str:
+        """The CSV document for ``take``: Epic's header, then one row per frame."""
         table = self.table(take)
         fmt = f"%.{self.decimals}f"
         fps = float(take.curves.fps)
@@ -140,9 +129,7 @@ class LiveLinkCsvExporter:
             values = ",".join(fmt % v for v in row)
             tc = format_timecode(i / fps, self.timecode_rate)
             lines.append(f"{tc},{BLENDSHAPE_COUNT},{values}")
-        out = write_text_atomic(Path(dest), "\n".join(lines) + "\n")
-        progress.report(1.0, "Live Link Face CSV written")
-        return out
+        return "\n".join(lines) + "\n"
 
     @staticmethod
     def table(take: Take) -> np.ndarray:

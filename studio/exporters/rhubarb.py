@@ -21,10 +21,8 @@ import json
 from pathlib import Path
 
 from generators.mouth_cues import MouthCue, mouth_cues
-from generators.progress import NullProgress, ProgressSink
 from generators.take import Take
-from renderers.avatar import Avatar
-from studio.exporters.text_output import write_text_atomic
+from studio.exporters.text_output import TextExporter
 
 __all__ = ["RhubarbJsonExporter", "RhubarbTsvExporter", "rhubarb_json", "rhubarb_tsv"]
 
@@ -86,47 +84,27 @@ def rhubarb_tsv(cues: list[MouthCue], duration: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-class RhubarbJsonExporter:
+class RhubarbJsonExporter(TextExporter):
     """Write a take's mouth cues as Rhubarb Lip Sync JSON (``.rhubarb.json``)."""
 
     name = "rhubarb-json"
     extensions: tuple[str, ...] = (".rhubarb.json",)
+    label = "Rhubarb mouth cues"
 
-    def export(
-        self,
-        take: Take,
-        avatar: Avatar | None,
-        dest: Path,
-        *,
-        progress: ProgressSink | None = None,
-    ) -> Path:
-        """Write the cues to ``dest`` (atomically) and return ``dest``."""
-        progress = progress or NullProgress()
-        progress.report(0.0, "writing Rhubarb mouth cues")
+    def text(self, take: Take) -> str:
+        """Rhubarb's JSON document for ``take``."""
         cues, duration = _take_cues(take)
-        out = write_text_atomic(Path(dest), rhubarb_json(cues, duration, _sound_file(take)))
-        progress.report(1.0, "mouth cues written")
-        return out
+        return rhubarb_json(cues, duration, _sound_file(take))
 
 
-class RhubarbTsvExporter:
+class RhubarbTsvExporter(TextExporter):
     """Write a take's mouth cues as Rhubarb Lip Sync TSV (``.tsv``)."""
 
     name = "rhubarb-tsv"
     extensions: tuple[str, ...] = (".tsv",)
+    label = "Rhubarb mouth cues"
 
-    def export(
-        self,
-        take: Take,
-        avatar: Avatar | None,
-        dest: Path,
-        *,
-        progress: ProgressSink | None = None,
-    ) -> Path:
-        """Write the cues to ``dest`` (atomically) and return ``dest``."""
-        progress = progress or NullProgress()
-        progress.report(0.0, "writing Rhubarb mouth cues")
+    def text(self, take: Take) -> str:
+        """Rhubarb's TSV lines for ``take``."""
         cues, duration = _take_cues(take)
-        out = write_text_atomic(Path(dest), rhubarb_tsv(cues, duration))
-        progress.report(1.0, "mouth cues written")
-        return out
+        return rhubarb_tsv(cues, duration)

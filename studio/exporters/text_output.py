@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from generators.progress import NullProgress, ProgressSink
+from generators.take import Take
+from renderers.avatar import Avatar
 from studio.errors import ExportError
 from studio.exporters.base import atomic_output
 
-__all__ = ["write_text_atomic"]
+__all__ = ["TextExporter", "write_text_atomic"]
 
 
 def write_text_atomic(dest: Path, text: str) -> Path:
@@ -35,3 +38,35 @@ def write_text_atomic(dest: Path, text: str) -> Path:
             f"could not write {dest} ({reason}; free some space or choose another folder)"
         ) from None
     return dest
+
+
+class TextExporter:
+    """Base of the exporters whose output is one text document.
+
+    Subclasses set ``name``, ``extensions`` and ``label`` and implement :meth:`text`;
+    :meth:`export` reports progress and writes the document atomically.
+    """
+
+    name: str = ""
+    extensions: tuple[str, ...] = ()
+    label: str = "text"
+    """What the file is, for progress messages (e.g. ``"curves JSON"``)."""
+
+    def text(self, take: Take) -> str:
+        """The whole document for ``take``."""
+        raise NotImplementedError
+
+    def export(
+        self,
+        take: Take,
+        avatar: Avatar | None,
+        dest: Path,
+        *,
+        progress: ProgressSink | None = None,
+    ) -> Path:
+        """Write ``take`` to ``dest`` (atomically) and return ``dest``."""
+        progress = progress or NullProgress()
+        progress.report(0.0, f"writing {self.label}")
+        out = write_text_atomic(Path(dest), self.text(take))
+        progress.report(1.0, f"{self.label} written")
+        return out
