@@ -22,5 +22,5 @@ class PromptError(GeneratorError):
     """An emotion prompt or intensity cannot be understood."""
 
 
-class Cancelled(GeneratorError):
+class Cancelled(GeneratorError):  # noqa: N818 (a cancel is not an error to the user)
     """The user cancelled a long-running operation."""

@@ -13,7 +13,9 @@ import numpy as np
 
 from renderers.arkit import ARKIT_NAMES
 
-MeshPart = Literal["skin", "eye_left", "eye_right", "teeth", "tongue", "mouth_interior", "hair", "other"]
+MeshPart = Literal[
+    "skin", "eye_left", "eye_right", "teeth", "tongue", "mouth_interior", "hair", "other"
+]
 """What a mesh is, so renderers and generators can treat eyes and mouth parts specially."""
 
 

@@ -55,12 +55,12 @@ class Lighting:
         Specular-only light reflected by the eyes (a softbox just above and beside the lens).
     """
 
-    key: Light = Light((-0.75, 0.4, 0.5), (3.6, 3.35, 3.05))
-    fill: Light = Light((0.75, -0.05, 0.65), (0.46, 0.45, 0.45))
-    rim: Light = Light((0.7, 0.3, -0.65), (1.8, 1.85, 2.0), wrap=0.0, specular=0.2)
+    key: Light = Light((-0.6, 0.45, 0.66), (3.5, 3.27, 3.0))
+    fill: Light = Light((0.8, 0.1, 0.6), (0.72, 0.71, 0.71))
+    rim: Light = Light((0.55, 0.35, -0.76), (1.3, 1.35, 1.45), wrap=0.0, specular=0.2)
     sky: tuple[float, float, float] = (0.14, 0.14, 0.155)
     ground: tuple[float, float, float] = (0.07, 0.055, 0.045)
-    scatter: tuple[float, float, float] = (0.9, 0.25, 0.15)
+    scatter: tuple[float, float, float] = (0.6, 0.22, 0.14)
     exposure: float = 1.0
     occlusion_direct: float = 0.6
     catchlight: Light = Light((-0.25, 0.3, 0.92), (40.0, 40.0, 40.0), wrap=0.0)

@@ -69,16 +69,20 @@ def head_field(p: np.ndarray) -> np.ndarray:
     e = spec.EYE_CENTRE_LEFT
     d = ellipsoid(p, (0.0, 0.020, -0.020), (0.085, 0.094, 0.094))  # cranium
     d = smin(d, ellipsoid(p, (0.0, 0.042, 0.0), (0.073, 0.058, 0.084)), 0.02)  # forehead
-    d = smin(d, ellipsoid(p, (0.0, -0.038, 0.012), (0.062, 0.054, 0.066)), 0.034)  # face mass
-    d = smin(d, ellipsoid(q, (0.038, -0.022, 0.050), (0.027, 0.025, 0.027)), 0.028)  # cheeks
-    d = smin(d, ellipsoid(p, (0.0, -0.046, 0.060), (0.028, 0.020, 0.027)), 0.016)  # muzzle
-    d = smin(d, ellipsoid(p, (0.0, -0.071, 0.052), (0.028, 0.020, 0.026)), 0.018)  # jaw front
+    d = smin(d, ellipsoid(p, (0.0, -0.036, 0.012), (0.056, 0.054, 0.066)), 0.034)  # face mass
+    # the side of the face from the temple down to the jaw: one broad convex mass, so the
+    # cranium, the face mass and the cheeks meet without a hollow behind the cheekbone
+    d = smin(d, ellipsoid(q, (0.030, -0.016, 0.010), (0.048, 0.050, 0.052)), 0.014)  # zygoma
+    d = smin(d, ellipsoid(q, (0.040, 0.018, 0.026), (0.034, 0.028, 0.032)), 0.012)  # temples
+    d = smin(d, ellipsoid(q, (0.037, -0.022, 0.048), (0.027, 0.024, 0.027)), 0.028)  # cheeks
+    d = smin(d, ellipsoid(p, (0.0, -0.046, 0.058), (0.034, 0.021, 0.027)), 0.020)  # muzzle
+    d = smin(d, ellipsoid(p, (0.0, -0.070, 0.050), (0.033, 0.021, 0.027)), 0.024)  # jaw front
     d = smin(d, ellipsoid(p, (0.0, -0.079, 0.062), (0.017, 0.012, 0.014)), 0.012)  # chin
-    d = smin(d, ellipsoid(p, (0.0, 0.034, 0.058), (0.056, 0.012, 0.022)), 0.014)  # brow ridge
-    # nose: bridge, tip and wings
-    d = smin(d, capsule(p, (0.0, -0.004, 0.0795), (0.0, -0.014, 0.0900), 0.0045), 0.010)
-    d = smin(d, ellipsoid(p, (0.0, -0.0170, 0.0905), (0.0098, 0.0082, 0.0090)), 0.009)
-    d = smin(d, ellipsoid(q, (0.0068, -0.0205, 0.0848), (0.0050, 0.0042, 0.0052)), 0.011)
+    d = smin(d, ellipsoid(p, (0.0, 0.034, 0.058), (0.044, 0.012, 0.022)), 0.020)  # brow ridge
+    # nose: a slim bridge from between the eyes, a small tip and neat wings
+    d = smin(d, capsule(p, (0.0, 0.006, 0.0760), (0.0, -0.0150, 0.0880), 0.0042), 0.012)
+    d = smin(d, ellipsoid(p, (0.0, -0.0165, 0.0885), (0.0070, 0.0062, 0.0072)), 0.016)
+    d = smin(d, ellipsoid(q, (0.0062, -0.0198, 0.0842), (0.0042, 0.0036, 0.0046)), 0.010)
     # the bulge the eyelids rest on
     d = smin(d, sphere(q, e, spec.LID_RADIUS - 0.0004), 0.004)
     # neck, rounded off below the frame

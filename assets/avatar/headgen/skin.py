@@ -128,12 +128,12 @@ def lip_taper(u_mm: np.ndarray) -> np.ndarray:
 def upper_lip_height(u_mm: np.ndarray) -> np.ndarray:
     """Height of the upper lip's red part above the slit (with a cupid's bow), mm."""
     bow = -0.9 * np.exp(-((u_mm / 1.8) ** 2)) + 0.6 * np.exp(-(((np.abs(u_mm) - 4.6) / 2.4) ** 2))
-    return 5.2 * lip_taper(u_mm) ** 0.7 + bow * lip_taper(u_mm)
+    return 5.6 * lip_taper(u_mm) ** 0.6 + bow * lip_taper(u_mm)
 
 
 def lower_lip_height(u_mm: np.ndarray) -> np.ndarray:
     """Height of the lower lip's red part below the slit, mm."""
-    return 6.4 * lip_taper(u_mm) ** 0.6
+    return 6.6 * lip_taper(u_mm) ** 0.5
 
 
 def lip_displacement(u_mm: np.ndarray, v_mm: np.ndarray, side: np.ndarray) -> np.ndarray:
@@ -146,8 +146,8 @@ def lip_displacement(u_mm: np.ndarray, v_mm: np.ndarray, side: np.ndarray) -> np
     hl = np.maximum(lower_lip_height(u_mm), 0.8)
     t_up = np.clip(np.maximum(v_mm, 0.0) / hu, 0.0, 3.0)
     t_lo = np.clip(np.maximum(-v_mm, 0.0) / hl, 0.0, 3.5)
-    up = _UPPER(t_up) * taper**0.6
-    lo = _LOWER(t_lo) * taper**0.6
+    up = _UPPER(t_up) * taper**0.4
+    lo = _LOWER(t_lo) * taper**0.4
     d = np.where(side >= 0, up, lo)
     # philtrum: a shallow groove between two soft ridges above the upper lip
     win = smoothstep(0.0, 2.5, v_mm - hu) * (1.0 - smoothstep(5.0, 11.0, v_mm - hu))
@@ -164,7 +164,7 @@ def resting_smile(u_mm: np.ndarray, v_mm: np.ndarray) -> np.ndarray:
     uc = spec.MOUTH_HALF_WIDTH_DEG * MM_PER_DEG
     across = np.minimum(np.abs(u_mm) / uc, 1.0) ** 2 * np.exp(
         -(np.maximum(np.abs(u_mm) - uc, 0.0) / 9.0) ** 2)
-    return 0.0013 * across * np.exp(-((v_mm / 10.0) ** 2))
+    return 0.0019 * across * np.exp(-((v_mm / 10.0) ** 2))
 
 
 def lip_mask(u_mm: np.ndarray, v_mm: np.ndarray, side: np.ndarray) -> np.ndarray:

@@ -38,16 +38,16 @@ PUPIL_ANGLE_DEG = 12.0
 """Angular radius of the pupil."""
 
 # Eye opening in eye-local angles (a: azimuth, + toward the outer corner; b: elevation), deg.
-EYE_CORNER_IN = (-60.0, -3.5)
+EYE_CORNER_IN = (-63.0, -3.5)
 """(a, b) of the inner (medial) corner."""
 
-EYE_CORNER_OUT = (62.0, 4.0)
+EYE_CORNER_OUT = (59.0, 4.5)
 """(a, b) of the outer (lateral) corner."""
 
-UPPER_LID_HEIGHT_DEG = 30.0
+UPPER_LID_HEIGHT_DEG = 36.0
 """How far the upper lid edge rises above the corner line at its peak."""
 
-LOWER_LID_DEPTH_DEG = 24.0
+LOWER_LID_DEPTH_DEG = 25.0
 """How far the lower lid edge drops below the corner line at its lowest point."""
 
 # -- mouth ---------------------------------------------------------------------------------
@@ -55,7 +55,7 @@ LOWER_LID_DEPTH_DEG = 24.0
 MOUTH_LAT_DEG = -26.5
 """Latitude (seen from the skull centre) of the row along which the lips part."""
 
-MOUTH_HALF_WIDTH_DEG = 11.0
+MOUTH_HALF_WIDTH_DEG = 12.5
 """Longitude of the mouth corners (the lips part for ``|lon| < this``)."""
 
 JAW_HINGE = np.array([0.0, -0.004, -0.012])
