@@ -15,11 +15,15 @@ from renderers.context import create_headless_context
 from renderers.errors import RendererError
 from renderers.gpu_mesh import GpuMesh, prefers_vertex_lighting
 from renderers.lighting import Lighting
+from renderers.object_cache import ObjectCache
 from renderers.occlusion import bake_occlusion
 from renderers.pose import Pose
 from renderers.render_target import RenderTarget
 from renderers.rigid import mesh_matrix
 from renderers.shader_source import load_shader
+
+_OCCLUSION: ObjectCache[list[np.ndarray]] = ObjectCache()
+"""Ambient occlusion baked once per avatar object (it depends only on the rest geometry)."""
 
 __all__ = ["DEFAULT_BACKGROUND", "AvatarRenderer"]
 
@@ -119,7 +123,11 @@ class AvatarRenderer:
             }
             modes = sorted(set(lit.values()))
             self._surface_programs = {v: self._surface_program(v) for v in modes}
-            occlusion = bake_occlusion(self.ctx, avatar) if ambient_occlusion else None
+            occlusion = (
+                _OCCLUSION.get(avatar, lambda: bake_occlusion(self.ctx, avatar))
+                if ambient_occlusion
+                else None
+            )
             self._gpu: dict[int, GpuMesh] = {}
             for i, mesh in enumerate(avatar.meshes):
                 if id(mesh) in lit:

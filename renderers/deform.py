@@ -40,13 +40,50 @@ def vertex_normals(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """
     p = np.asarray(positions, dtype=np.float64)
     tri = np.asarray(indices, dtype=np.int64).reshape(-1, 3)
-    face = np.cross(p[tri[:, 1]] - p[tri[:, 0]], p[tri[:, 2]] - p[tri[:, 0]])
+    return _unit(_normal_sums(p, tri, len(p)))
+
+
+def _face_normals(p: np.ndarray, tri: np.ndarray) -> np.ndarray:
+    """Area-weighted (unnormalised) triangle normals."""
+    return np.cross(p[tri[:, 1]] - p[tri[:, 0]], p[tri[:, 2]] - p[tri[:, 0]])
+
+
+def _normal_sums(p: np.ndarray, tri: np.ndarray, count: int) -> np.ndarray:
+    """Per vertex, the sum of the area-weighted normals of its triangles."""
+    face = _face_normals(p, tri)
     flat = tri.reshape(-1)
-    n = np.empty_like(p)
+    n = np.empty((count, 3), dtype=np.float64)
     for axis in range(3):
-        n[:, axis] = np.bincount(flat, weights=np.repeat(face[:, axis], 3), minlength=len(p))
+        n[:, axis] = np.bincount(flat, weights=np.repeat(face[:, axis], 3), minlength=count)
+    return n
+
+
+def _unit(n: np.ndarray) -> np.ndarray:
     length = np.linalg.norm(n, axis=1, keepdims=True)
     return np.divide(n, length, out=np.zeros_like(n), where=length > 0)
+
+
+def _target_normal_delta(
+    rest_p: np.ndarray, tri: np.ndarray, rest_sums: np.ndarray, rest_n: np.ndarray, d: np.ndarray
+) -> np.ndarray:
+    """Normals of ``rest_p + d`` minus the rest normals, recomputing only touched triangles.
+
+    Equal to ``vertex_normals(rest_p + d) - vertex_normals(rest_p)``, but a blendshape moves a
+    few percent of a face, so only the triangles with a moved corner are recomputed.
+    """
+    moved = np.any(d != 0.0, axis=1)
+    faces = tri[moved[tri].any(axis=1)]
+    out = np.zeros_like(rest_n)
+    if len(faces) == 0:
+        return out
+    change = _face_normals(rest_p + d, faces) - _face_normals(rest_p, faces)
+    verts = np.unique(faces)
+    local = np.searchsorted(verts, faces).reshape(-1)
+    sums = rest_sums[verts].copy()
+    for axis in range(3):
+        sums[:, axis] += np.bincount(local, np.repeat(change[:, axis], 3), minlength=len(verts))
+    out[verts] = _unit(sums) - rest_n[verts]
+    return out
 
 
 @dataclass(frozen=True)
@@ -90,8 +127,11 @@ class DrivenTargets:
             if not d.any():
                 continue
             if rest is None:
-                rest = vertex_normals(mesh.positions, mesh.indices)
-            dn = vertex_normals(mesh.positions + d, mesh.indices) - rest
+                rest_p = np.asarray(mesh.positions, dtype=np.float64)
+                tri = np.asarray(mesh.indices, dtype=np.int64).reshape(-1, 3)
+                rest_sums = _normal_sums(rest_p, tri, v)
+                rest = _unit(rest_sums)
+            dn = _target_normal_delta(rest_p, tri, rest_sums, rest, d.astype(np.float64))
             dn[np.abs(dn) < NORMAL_EPSILON] = 0.0
             names.append(name)
             positions.append(d)

@@ -9,7 +9,11 @@ from renderers.avatar import AvatarMesh
 from renderers.deform import DrivenTargets
 from renderers.errors import RendererError
 from renderers.morph_pack import MAX_TARGETS, TEXTURE_WIDTH, pack_morph_targets
+from renderers.object_cache import ObjectCache
 from renderers.pose import Pose
+
+_DRIVEN_TARGETS: ObjectCache[DrivenTargets] = ObjectCache()
+"""Morph targets prepared once per mesh object."""
 
 EYE_MAX_ROUGHNESS = 0.12
 """Eyes are always drawn at least this glossy so they catch the key light."""
@@ -69,7 +73,7 @@ class GpuMesh:
         self.vertex_count = mesh.vertex_count
         self._morph_program = morph_program
         self._surface_program = surface_program
-        self.targets = DrivenTargets.from_mesh(mesh)
+        self.targets = _DRIVEN_TARGETS.get(mesh, lambda: DrivenTargets.from_mesh(mesh))
         self.pack = pack_morph_targets(self.targets)
 
         v = self.vertex_count
