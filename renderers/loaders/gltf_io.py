@@ -18,6 +18,7 @@ import numpy as np
 import pygltflib as gl
 
 from renderers.errors import AvatarError
+from renderers.loaders.gltf_document import document_from_json
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 """Largest avatar file (and largest single buffer) accepted."""
@@ -131,7 +132,7 @@ def _parse_json(path: Path, text: str) -> gl.GLTF2:
         raise fail(path, f"glTF version {version or '?'} is not supported",
                    "re-export the avatar as glTF 2.0")
     try:
-        doc = gl.GLTF2.from_json(text)
+        doc = document_from_json(raw)
     except Exception as exc:  # pygltflib raises assorted errors on malformed documents
         raise fail(path, f"glTF document is malformed ({type(exc).__name__})",
                    "re-export the avatar as glTF 2.0") from None
