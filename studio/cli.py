@@ -171,7 +171,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
     else:
         session.set_prompt(args.prompt)
     session.set_avatar_path(args.avatar)
-    _ = session.avatar  # load (and validate) the avatar before the long work
+    if args.avatar or any(o.suffix.lower() == ".mp4" for o in outputs):
+        _ = session.avatar  # load (and validate) the avatar before the long work
 
     sink = _progress_sink(args.json_progress)
     progress = sink or NullProgress()
