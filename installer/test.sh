@@ -44,7 +44,9 @@ fi
 validator_dir="$here/.cache/gltf-validator"
 if [ ! -f "$validator_dir/node_modules/gltf-validator/package.json" ]; then
     mkdir -p "$validator_dir"
-    npm install --silent --no-audit --no-fund --prefix "$validator_dir" gltf-validator@2 >/dev/null
+    npm install --silent --no-audit --no-fund --prefix "$validator_dir" \
+        gltf-validator@2.0.0-dev.3.10 >/dev/null \
+        || { echo "error: could not install the glTF validator with npm (see above)" >&2; exit 2; }
 fi
 export AFFECT_GLTF_VALIDATOR_DIR="$validator_dir"
 
