@@ -22,22 +22,9 @@ done
 # Headless OpenGL (Mesa EGL + llvmpipe) for rendering; the rest ships in Python wheels.
 system_packages=(libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri libgbm1 python3-venv)
 
-missing=()
-for pkg in "${system_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    if [ "$(id -u)" = 0 ]; then
-        echo "Installing system packages: ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -q
-        apt-get install -y -q --no-install-recommends "${missing[@]}"
-    else
-        echo "error: missing system packages; run this, then run the installer again:" >&2
-        echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
-        exit 2
-    fi
-fi
+# shellcheck source=installer/apt_packages.sh
+source "$here/installer/apt_packages.sh"
+ensure_packages "system packages" "${system_packages[@]}"
 
 python="${PYTHON:-python3}"
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then

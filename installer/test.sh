@@ -12,33 +12,14 @@ cd "$here"
 
 bash installer/install.sh --dev
 
-test_packages=(espeak-ng libespeak-ng1 nodejs npm)
-missing=()
-for pkg in "${test_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    if command -v node >/dev/null && command -v npm >/dev/null; then
-        # Node.js is already there (installed another way): only eSpeak NG may be missing.
-        keep=()
-        for pkg in "${missing[@]}"; do
-            case "$pkg" in nodejs|npm) ;; *) keep+=("$pkg") ;; esac
-        done
-        missing=("${keep[@]+"${keep[@]}"}")
-    fi
+# Node.js may already be there, installed another way: then only eSpeak NG is needed.
+test_packages=(espeak-ng libespeak-ng1)
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    test_packages+=(nodejs npm)
 fi
-if [ "${#missing[@]}" -gt 0 ]; then
-    if [ "$(id -u)" = 0 ]; then
-        echo "Installing test tools: ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -q
-        apt-get install -y -q --no-install-recommends "${missing[@]}"
-    else
-        echo "error: missing test tools; run this, then run the tests again:" >&2
-        echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
-        exit 2
-    fi
-fi
+# shellcheck source=installer/apt_packages.sh
+source "$here/installer/apt_packages.sh"
+ensure_packages "test tools" "${test_packages[@]}"
 
 # The Khronos glTF validator, kept in a cache folder inside the repository (git-ignored).
 validator_dir="$here/.cache/gltf-validator"
