@@ -75,7 +75,8 @@ class AvatarRenderer:
 
     Examples
     --------
-    >>> with AvatarRenderer(avatar, 640, 360) as r:  # doctest: +SKIP
+    >>> from renderers.loaders import default_avatar
+    >>> with AvatarRenderer(default_avatar(), 640, 360) as r:
     ...     frame = r.render(Pose.neutral().set("jawOpen", 0.4))
     ...     frame.shape
     (360, 640, 3)

@@ -14,9 +14,10 @@ SCRIPT = REPO_ROOT / "installer" / "apt_packages.sh"
 
 
 def run_as(user_cmd: list[str], packages: str) -> subprocess.CompletedProcess[str]:
-    script = f'source "{SCRIPT}"; ensure_packages "system packages" {packages}'
+    # The function's text goes inline: an unprivileged user may not be able to read the clone.
+    script = f'{SCRIPT.read_text()}\nensure_packages "system packages" {packages}'
     return subprocess.run([*user_cmd, "bash", "-c", script], capture_output=True, text=True,
-                          timeout=60, check=False)
+                          timeout=60, check=False, cwd="/")
 
 
 def as_unprivileged() -> list[str]:

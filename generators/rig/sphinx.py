@@ -100,7 +100,7 @@ def decoder(config: DecoderConfig) -> Iterator[object]:
 
     Examples
     --------
-    >>> with decoder(DecoderConfig("align")) as d:  # doctest: +SKIP
+    >>> with decoder(DecoderConfig("align")) as d:
     ...     d.lookup_word("hello")
     'HH AH L OW'
     """
