@@ -191,3 +191,16 @@ def test_emotion_command_unknown_prompt(capsys):
     code, _, err = run_cli(capsys, "emotion", "xyzzy")
     assert code == 2
     assert_one_error_line(err, "unknown emotion")
+
+
+def test_internal_error_is_exit_code_1_with_one_line(capsys, speech_like, tmp_path, monkeypatch):
+    from studio.session import Session
+
+    def broken(self, **_kwargs):
+        raise RuntimeError("simulated defect")
+
+    monkeypatch.setattr(Session, "generate", broken)
+    code, _, err = run_cli(capsys, "render", speech_like, "-o", tmp_path / "o.json")
+    assert code == 1
+    assert_one_error_line(err, "internal error", "simulated defect", "AFFECT_STUDIO_DEBUG")
+    assert produced(tmp_path) == []
