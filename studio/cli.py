@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,24 +48,25 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def _fps(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"fps must be a number, got {text!r}") from None
-    if not 1 <= value <= 240:
-        raise argparse.ArgumentTypeError(f"fps must be between 1 and 240, got {text}")
-    return value
+def _number_in(what: str, low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a number within ``low..high`` with a one-line message otherwise."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{what} must be between {low:g} and {high:g}, got {text}"
+            )
+        return value
+
+    return parse
 
 
-def _unit(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"intensity must be a number, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"intensity must be between 0 and 1, got {text}")
-    return value
+_fps = _number_in("fps", 1, 240)
+_unit = _number_in("intensity", 0.0, 1.0)
 
 
 class _Parser(argparse.ArgumentParser):
