@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from generators.audio import AudioClip
+from generators.controls import AnimationControls
 from generators.errors import GeneratorError
 from generators.progress import CancelToken, NullProgress, ProgressSink
 from generators.take import EmotionTrack, Take
 
 __all__ = [
+    "AnimationControls",
     "CancelToken",
     "GenerationRequest",
     "Generator",
@@ -41,6 +43,9 @@ class GenerationRequest:
         Output frame rate.
     seed
         Seed for blinks, idle motion and any sampling.
+    controls
+        The live animation sliders (:class:`~generators.controls.AnimationControls`); the
+        defaults leave the take as generated.
     """
 
     audio: AudioClip
@@ -49,6 +54,7 @@ class GenerationRequest:
     intensity: float = 1.0
     fps: float = 30.0
     seed: int = 0
+    controls: AnimationControls = AnimationControls()
 
 
 @runtime_checkable

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generators.audio import AudioClip
-from generators.base import GenerationRequest, create_generator
+from generators.base import AnimationControls, GenerationRequest, create_generator
 from generators.emotion.parse import parse_prompt
 from generators.errors import PromptError
 from generators.progress import CancelToken, NullProgress, ProgressSink
@@ -54,6 +54,7 @@ class Session:
     emotion: EmotionTrack = field(default_factory=EmotionTrack)
     intensity: float = 1.0
     seed: int = 0
+    controls: AnimationControls = field(default_factory=AnimationControls)
     generator_name: str = "rig"
     settings: RenderSettings = field(default_factory=RenderSettings)
     avatar_path: str | None = None
@@ -98,6 +99,13 @@ class Session:
         self.intensity = float(intensity)
         self._changed("intensity")
 
+    def set_controls(self, controls: AnimationControls) -> None:
+        """Set the live animation sliders (validated when the controls were built)."""
+        if not isinstance(controls, AnimationControls):
+            raise StudioError(f"controls must be AnimationControls, got {type(controls).__name__}")
+        self.controls = controls
+        self._changed("controls")
+
     def set_avatar_path(self, path: str | None) -> None:
         """Choose an avatar file (``None``: the default avatar)."""
         self.avatar_path = path
@@ -124,6 +132,7 @@ class Session:
             intensity=self.intensity,
             fps=self.settings.fps,
             seed=self.seed,
+            controls=self.controls,
         )
 
     def generate(

@@ -84,6 +84,7 @@ def plan_blinks(
     seed: int = 0,
     pauses: Sequence[tuple[float, float]] = (),
     mean_interval: float = MEAN_INTERVAL_S,
+    rate: float = 1.0,
 ) -> list[Blink]:
     """Choose blink times for a clip.
 
@@ -101,12 +102,18 @@ def plan_blinks(
         ``(start, end)`` of pauses in the speech, in seconds.
     mean_interval
         Mean time between blinks.
+    rate
+        Multiplier of the blink frequency (the mean interval is divided by it; 0: no blinks).
 
     Returns
     -------
     list of Blink
         In time order, all starting inside ``[0, duration)``.
     """
+    if rate <= 0:
+        return []
+    if rate != 1.0:
+        mean_interval = mean_interval / float(rate)
     rng = np.random.default_rng([_SALT, int(seed) & 0xFFFFFFFF])
     extra = max(mean_interval - MIN_INTERVAL_S, 0.3)
     pause_starts = np.array(sorted(s for s, e in pauses if e - s >= 0.15), dtype=np.float64)

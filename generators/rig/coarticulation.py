@@ -74,12 +74,16 @@ class LipCurves:
         ``(N,)`` speech activity 0..1 (1 while articulating, 0 in pauses), for layering emotion.
     closures
         ``(K,)`` centre times of the bilabial closures.
+    seal
+        ``(N,)`` 0..1: how much each frame is held by a forced bilabial closure (1 at the
+        closure's centre, tapering to 0); ``None`` if unknown.
     """
 
     times: np.ndarray
     weights: np.ndarray
     activity: np.ndarray
     closures: np.ndarray
+    seal: np.ndarray | None = None
 
     def closure_at(self, t: float) -> float:
         """How closed the lips are at time ``t``: ``mouthClose`` relative to the p/b/m target."""
@@ -186,6 +190,7 @@ def coarticulate(
             weights[:, col] *= 1.0 + share * (gain - 1.0)
 
     closures = []
+    seal = np.zeros(n)
     for k, art in enumerate(arts):
         spec = table[art.viseme]
         if not spec.closure:
@@ -194,6 +199,7 @@ def coarticulate(
         before = arts[k - 1].end - arts[k - 1].start if k > 0 else CLOSURE_TAPER_S * 2
         after = arts[k + 1].end - arts[k + 1].start if k + 1 < len(arts) else CLOSURE_TAPER_S * 2
         window, bump = _closure_bump(art, before, after, times, fps)
+        seal[window] = np.maximum(seal[window], bump)
         b = bump[:, None]
         mouth = groups != 2  # lips and jaw; the tongue keeps its own path
         seg = weights[window][:, mouth]
@@ -205,4 +211,5 @@ def coarticulate(
         np.clip(weights, 0.0, 1.0).astype(np.float32),
         np.clip(activity, 0.0, 1.0).astype(np.float32),
         np.asarray(closures, dtype=np.float64),
+        seal.astype(np.float32),
     )

@@ -57,7 +57,11 @@ def _ease(x: np.ndarray) -> np.ndarray:
 
 
 def gaze_motion(
-    times: np.ndarray, *, seed: int = 0, head_rotation: np.ndarray | None = None
+    times: np.ndarray,
+    *,
+    seed: int = 0,
+    head_rotation: np.ndarray | None = None,
+    activity: float = 1.0,
 ) -> np.ndarray:
     """Eye rotation over time.
 
@@ -69,6 +73,9 @@ def gaze_motion(
         Random seed (same seed, same saccades).
     head_rotation
         ``(N, 3)`` head yaw/pitch/roll in degrees, to counter-rotate; ``None`` for a still head.
+    activity
+        Multiplier of the saccades' amplitude and frequency (0: no saccades, the gaze stays
+        on the listener; the counter-rotation of the head still applies).
 
     Returns
     -------
@@ -82,7 +89,8 @@ def gaze_motion(
     yaw = np.zeros(t.size)
     pitch = np.zeros(t.size)
     cur = np.zeros(2)
-    when = float(rng.uniform(0.4, 1.5))
+    rate = float(activity)
+    when = float(rng.uniform(0.4, 1.5)) / rate if rate > 0 else np.inf
     away = False
     while when < end:
         if away:  # come back to the listener, near the centre
@@ -91,13 +99,15 @@ def gaze_motion(
             target = np.array(
                 [np.clip(rng.normal(0.0, 3.5), -8.0, 8.0), np.clip(rng.normal(0.5, 1.5), -4, 5)]
             )
+        if rate != 1.0:
+            target = target * rate
         away = not away
         step = _ease((t - when) / SACCADE_S)
         yaw += (target[0] - cur[0]) * step
         pitch += (target[1] - cur[1]) * step
         cur = target
         hold = rng.gamma(2.0, 0.45) + 0.6 if away else rng.gamma(2.0, 0.8) + 0.8
-        when += float(hold)
+        when += float(hold) / rate
     if head_rotation is not None and t.size:
         head = np.asarray(head_rotation, dtype=np.float64).reshape(t.size, 3)
         yaw -= VOR_GAIN * head[:, 0]

@@ -47,6 +47,7 @@ from generators.rig.gaze import (
 )
 from generators.rig.head_motion import emphasis_peaks, head_motion
 from generators.rig.lipsync import SpeechAnalysis, analyse_speech
+from generators.rig.live_controls import scale_articulation, scale_emotion_regions
 from generators.rig.visemes import phones_to_visemes
 from generators.take import CurveSet, Provenance, Take, VisemeTrack, frame_count
 from renderers.arkit import ARKIT_INDEX
@@ -201,7 +202,7 @@ class RigGenerator:
         analysis
             From :meth:`analyse` on the same audio and transcript.
         request
-            Supplies fps, intensity, emotion track and seed.
+            Supplies fps, intensity, emotion track, seed and the animation controls.
         progress
             Receives 0..1 progress with messages.
         cancel
@@ -227,25 +228,38 @@ class RigGenerator:
         times = np.arange(n, dtype=np.float64) / fps
         phonemes = analysis.speech.phonemes
 
+        controls = request.controls
         sink.report(0.0, "shaping visemes into mouth curves")
         lip = coarticulate(phonemes, times, jaw_gain=analysis.envelope.loudness_gain(times))
+        lip_weights = scale_articulation(lip, controls.lip_articulation)
         token.raise_if_cancelled()
 
         sink.report(0.4, "layering the emotion")
         emotion = emotion_curves(request.emotion, times, request.intensity, seed=request.seed)
-        weights = combine_with_lipsync(lip.weights, emotion, lip.activity).astype(np.float64)
+        emotion = scale_emotion_regions(
+            emotion, upper=controls.upper_face, lower=controls.lower_face
+        )
+        weights = combine_with_lipsync(lip_weights, emotion, lip.activity).astype(np.float64)
         token.raise_if_cancelled()
 
         sink.report(0.7, "adding blinks, head and eye motion")
         pauses = [(p.start, p.end) for p in phonemes if p.phone == "SIL"]
-        blinks = plan_blinks(analysis.duration, seed=request.seed, pauses=pauses)
+        blinks = plan_blinks(
+            analysis.duration, seed=request.seed, pauses=pauses, rate=controls.blink_rate
+        )
         _apply_blinks(weights, blink_curves(blinks, times))
         head = head_motion(
-            times, seed=request.seed, activity=lip.activity, emphasis=analysis.emphasis
+            times,
+            seed=request.seed,
+            activity=lip.activity,
+            emphasis=analysis.emphasis,
+            amplitude=controls.head_motion,
         )
         # The expression's own gaze (eyes down in shame...) becomes eye rotation too, and the
         # eyeLook shapes are then derived from the total rotation, so both always agree.
-        eyes = gaze_motion(times, seed=request.seed, head_rotation=head)
+        eyes = gaze_motion(
+            times, seed=request.seed, head_rotation=head, activity=controls.gaze_activity
+        )
         eyes = eyes + gaze_from_eye_look(weights)
         look = list(EYE_LOOK_COLUMNS)
         weights[:, look] = eye_look_weights(eyes)[:, look]
@@ -296,6 +310,7 @@ class RigGenerator:
             "lip_sync_diagnostics": dict(analysis.speech.diagnostics),
             "speech_engine": f"pocketsphinx {_version()} (bundled en-US model)",
             "blinks": len(blinks),
+            "controls": request.controls.as_dict(),
         }
         return Provenance(
             generator=self.name,

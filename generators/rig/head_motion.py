@@ -90,6 +90,7 @@ def head_motion(
     seed: int = 0,
     activity: np.ndarray | None = None,
     emphasis: Sequence[tuple[float, float]] = (),
+    amplitude: float = 1.0,
 ) -> np.ndarray:
     """Head rotation over time.
 
@@ -103,6 +104,8 @@ def head_motion(
         ``(N,)`` speech activity 0..1 (more sway while speaking); ``None`` for idle.
     emphasis
         ``(time, strength)`` of emphasised syllables (:func:`emphasis_peaks`) to nod on.
+    amplitude
+        Multiplier of the whole motion, sway and nods (0: a still head).
 
     Returns
     -------
@@ -125,4 +128,6 @@ def head_motion(
         u = (t - centre) / (_NOD_WIDTH_S / 2)
         bump = np.where(np.abs(u) < 1, 0.5 * (1 + np.cos(np.pi * u)), 0.0)
         sway[:, 1] += NOD_MAX_DEG * strength * bump
+    if amplitude != 1.0:
+        sway *= float(amplitude)
     return sway.astype(np.float32)
