@@ -12,3 +12,7 @@ class StudioError(Exception):
 
 class ExportError(StudioError):
     """An output cannot be written (unknown format, unwritable folder...)."""
+
+
+class ProjectError(StudioError):
+    """A project file cannot be read or written (malformed, newer version, unsafe path...)."""

@@ -1,0 +1,159 @@
+"""The ``.affect.json`` project file: save a session's choices and reopen them later.
+
+The schema lives in :mod:`studio.project_schema`, reading and writing in
+:mod:`studio.project_io`; this module adds the bridge to :class:`~studio.session.Session`.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> project = Project(segments=[ProjectSegment(0.0, None, "calm")], seed=7)
+>>> path = save_project(project, folder / "scene.affect.json")
+>>> load_project(path) == project
+True
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from generators.audio import AudioClip
+from generators.controls import AnimationControls
+from generators.emotion.parse import parse_prompt
+from generators.errors import GeneratorError, PromptError
+from generators.take import EmotionSegment, EmotionTrack
+from studio.errors import ProjectError
+from studio.project_io import (
+    MAX_SEGMENTS,
+    PROJECT_SUFFIX,
+    load_project,
+    migrate,
+    save_project,
+)
+from studio.project_schema import CURRENT_VERSION, FORMAT_NAME, Project, ProjectSegment
+from studio.session import RenderSettings, Session
+
+__all__ = [
+    "CURRENT_VERSION",
+    "FORMAT_NAME",
+    "MAX_SEGMENTS",
+    "PROJECT_SUFFIX",
+    "Project",
+    "ProjectError",
+    "ProjectSegment",
+    "apply_project",
+    "load_project",
+    "migrate",
+    "save_project",
+    "session_to_project",
+]
+
+
+def _segment_intensity(seg: EmotionSegment) -> float | None:
+    """The intensity override that reproduces ``seg.state`` from its prompt, if one is found.
+
+    :class:`~generators.take.EmotionSegment` keeps the parsed state, not the override it
+    was parsed with; ``None`` (the words' own strength) or the state's intensity cover
+    prompts without intensity modifiers. Otherwise the override is not recoverable and
+    ``None`` is stored.
+    """
+    try:
+        if parse_prompt(seg.prompt) == seg.state:
+            return None
+        candidate = round(float(seg.state.intensity), 6)
+        if parse_prompt(seg.prompt, candidate) == seg.state:
+            return candidate
+    except PromptError:
+        pass
+    return None
+
+
+def _build_controls(values: dict[str, float]) -> AnimationControls:
+    """:class:`AnimationControls` from stored values; absent names keep their default."""
+    try:
+        return AnimationControls.from_dict(values)
+    except PromptError as exc:
+        raise ProjectError(f"animation controls: {exc}") from None
+
+
+def session_to_project(session: Session) -> Project:
+    """Capture the state of ``session`` as a :class:`Project` (paths made absolute)."""
+    audio = session.audio
+    audio_path = Path(os.path.abspath(audio.source)) if audio is not None and audio.source else None
+    return Project(
+        version=CURRENT_VERSION,
+        audio_path=audio_path,
+        transcript=session.transcript,
+        segments=[
+            ProjectSegment(float(s.start), None if s.end is None else float(s.end), s.prompt,
+                           _segment_intensity(s))
+            for s in sorted(session.emotion.segments, key=lambda s: s.start)
+        ],
+        intensity=float(session.intensity),
+        seed=int(session.seed),
+        generator=session.generator_name,
+        fps=float(session.settings.fps),
+        width=int(session.settings.width),
+        height=int(session.settings.height),
+        avatar_path=None
+        if session.avatar_path is None
+        else Path(os.path.abspath(session.avatar_path)),
+        controls=session.controls.as_dict(),
+    )
+
+
+def apply_project(project: Project, session: Session) -> list[str]:
+    """Make ``session`` reflect ``project``: audio, transcript, prompts, settings, avatar.
+
+    Everything is prepared first (audio decoded, prompts parsed) and assigned only when all of
+    it succeeded, so on error the session is left unchanged. A missing audio file is not an
+    error: the session then has no audio, and the file is listed in
+    :meth:`Project.missing_files` for the user to relink.
+
+    Returns
+    -------
+    list of str
+        Roles of referenced files that are missing (``"audio"``, ``"avatar"``).
+
+    Raises
+    ------
+    ProjectError
+        If the audio cannot be decoded, a prompt cannot be understood or a setting is invalid.
+    """
+    missing = project.missing_files()
+    audio: AudioClip | None = None
+    if project.audio_path is not None and "audio" not in missing:
+        try:
+            audio = AudioClip.load(project.audio_path)
+        except GeneratorError as exc:
+            raise ProjectError(f"project audio: {exc}") from None
+    segments = []
+    for i, seg in enumerate(project.segments):
+        try:
+            state = parse_prompt(seg.prompt, seg.intensity)
+        except PromptError as exc:
+            raise ProjectError(f"emotion segment {i} ({seg.prompt!r:.40}): {exc}") from None
+        segments.append(EmotionSegment(seg.start, seg.end, seg.prompt, state))
+    if not 0.0 <= project.intensity <= 1.0:
+        raise ProjectError(f"intensity must be between 0 and 1, got {project.intensity}")
+    controls = _build_controls(project.controls)
+    settings = RenderSettings(fps=project.fps, width=project.width, height=project.height)
+    avatar = None if project.avatar_path is None else str(project.avatar_path)
+
+    # Nothing below can fail: assign, then tell listeners.
+    session.audio = audio
+    session.take = None
+    text = project.transcript
+    session.transcript = text.strip() if text and text.strip() else None
+    session.emotion = EmotionTrack(segments)
+    session.intensity = float(project.intensity)
+    session.seed = int(project.seed)
+    session.generator_name = project.generator
+    session.settings = settings
+    session.avatar_path = avatar
+    session._avatar = None
+    session.controls = controls
+    for what in ("audio", "transcript", "emotion", "intensity", "avatar", "settings", "controls"):
+        session._changed(what)
+    return sorted(missing)

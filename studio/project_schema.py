@@ -1,0 +1,108 @@
+"""The in-memory project: what an ``.affect.json`` file holds, with no I/O and no Qt.
+
+Paths are absolute in memory (:mod:`studio.project_io` makes them relative to the project
+file on save and resolves them again on load).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "CURRENT_VERSION",
+    "FORMAT_NAME",
+    "Project",
+    "ProjectSegment",
+]
+
+FORMAT_NAME: str = "affect-studio-project"
+"""Value of the ``"format"`` key that marks a project file."""
+
+CURRENT_VERSION: int = 1
+"""Schema version written by this release."""
+
+
+@dataclass(frozen=True)
+class ProjectSegment:
+    """One emotion prompt placed on the timeline.
+
+    Parameters
+    ----------
+    start
+        Start time in seconds (>= 0).
+    end
+        End time in seconds (> ``start``), or ``None``: until the next segment or the end.
+    prompt
+        Free-text emotion prompt, as typed by the user.
+    intensity
+        Strength 0..1 replacing what the words imply, or ``None``: from the words.
+    """
+
+    start: float
+    end: float | None
+    prompt: str
+    intensity: float | None = None
+
+
+@dataclass
+class Project:
+    """Everything needed to reopen a piece of work.
+
+    Parameters
+    ----------
+    version
+        Schema version the project was read as (always :data:`CURRENT_VERSION` after
+        loading: older files are migrated).
+    audio_path
+        Absolute path of the voice line, or ``None`` when none was chosen yet.
+    transcript
+        What is said, or ``None``: recognise phones from the audio.
+    segments
+        Emotion prompts along the timeline.
+    intensity
+        Global emotion intensity 0..1.
+    seed
+        Seed for blinks and idle motion.
+    generator
+        Generator name (``"rig"``...).
+    fps, width, height
+        Render settings.
+    avatar_path
+        Absolute path of the avatar file, or ``None``: the default avatar.
+    controls
+        Animation controls (:class:`~generators.controls.AnimationControls` name ->
+        multiplier 0..2); absent names keep their default of 1.
+    """
+
+    version: int = CURRENT_VERSION
+    audio_path: Path | None = None
+    transcript: str | None = None
+    segments: list[ProjectSegment] = field(default_factory=list)
+    intensity: float = 1.0
+    seed: int = 0
+    generator: str = "rig"
+    fps: float = 30.0
+    width: int = 1280
+    height: int = 720
+    avatar_path: Path | None = None
+    controls: dict[str, float] = field(default_factory=dict)
+
+    def referenced_files(self) -> dict[str, Path]:
+        """The files the project points to, by role (``"audio"``, ``"avatar"``)."""
+        files: dict[str, Path] = {}
+        if self.audio_path is not None:
+            files["audio"] = self.audio_path
+        if self.avatar_path is not None:
+            files["avatar"] = self.avatar_path
+        return files
+
+    def missing_files(self) -> dict[str, Path]:
+        """Referenced files that do not exist (yet): the user can relink them.
+
+        Examples
+        --------
+        >>> list(Project(audio_path=Path("/nonexistent/line.wav")).missing_files())
+        ['audio']
+        """
+        return {role: p for role, p in self.referenced_files().items() if not p.is_file()}
