@@ -19,7 +19,7 @@ from typing import Any
 from generators.controls import CONTROL_RANGE, AnimationControls
 from generators.emotion.parse import MAX_PROMPT_LENGTH
 from studio.errors import ExportError, ProjectError
-from studio.exporters.base import atomic_output
+from studio.exporters.text_output import write_text_atomic
 from studio.project_schema import CURRENT_VERSION, FORMAT_NAME, Project, ProjectSegment
 
 __all__ = [
@@ -142,16 +142,9 @@ def save_project(project: Project, path: str | Path) -> Path:
     project_from_dict(json.loads(json.dumps(data)), folder)  # refuse to write what won't load
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
     try:
-        with atomic_output(dest) as tmp:
-            tmp.write_text(text + "\n", encoding="utf-8")
-    except ExportError as exc:  # folder missing, not writable...
+        return write_text_atomic(dest, text + "\n")
+    except ExportError as exc:  # folder missing or not writable, disk full...
         raise ProjectError(f"cannot save project {dest.name}: {exc}") from None
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ProjectError(
-            f"cannot save project {dest} ({reason}; choose another folder)"
-        ) from None
-    return dest
 
 
 # --------------------------------------------------------------------------- reading

@@ -12,6 +12,7 @@ import soundfile as sf
 from generators.controls import AnimationControls
 from generators.take import EmotionSegment, EmotionState, EmotionTrack
 from studio.errors import ProjectError, StudioError
+from studio.exporters import text_output
 from studio.project import (
     CURRENT_VERSION,
     FORMAT_NAME,
@@ -124,11 +125,24 @@ def test_failed_save_keeps_old_file_and_leaves_no_temp(folder, monkeypatch):
     path = save_project(full_project(folder), folder / "scene.affect.json")
     before = path.read_bytes()
 
-    def broken_write(self, *args, **kwargs):
-        self.write_bytes(b'{"format": "affect-studio-pro')  # half written, then fails
-        raise OSError(28, "No space left on device")
+    real_open = open
 
-    monkeypatch.setattr(Path, "write_text", broken_write)
+    class FullDisk:  # writes half the document, then the disk is full
+        def __init__(self, target, *args, **kwargs):
+            self._f = real_open(target, *args, **kwargs)
+
+        def write(self, text):
+            self._f.write(text[: len(text) // 2])
+            self._f.flush()
+            raise OSError(28, "No space left on device")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._f.close()
+
+    monkeypatch.setattr(text_output, "open", FullDisk, raising=False)
     with pytest.raises(ProjectError) as exc:
         save_project(Project(seed=1), path)
     assert_one_line(exc, "cannot save project", "No space left on device")
