@@ -107,6 +107,8 @@ class AvatarRenderer:
         self.avatar = avatar
         self.lighting = lighting or Lighting()
         self.cull_back_faces = cull_back_faces
+        self.wireframe = False
+        """Draw the surfaces as wireframe (the backdrop stays solid)."""
         self._samples = samples
         self._released = False
         try:
@@ -244,8 +246,10 @@ class AvatarRenderer:
             gpu_mesh.deform(pose, mesh_matrix(gpu_mesh.mesh, pose, self.avatar.head_pivot))
         self._set_view_uniforms(width / max(1, height), flip=offscreen)
         catchlight = float(np.mean(self.lighting.catchlight.color))
+        ctx.wireframe = self.wireframe
         for gpu_mesh in self._draw_order:
             gpu_mesh.draw(catchlight)
+        ctx.wireframe = False
 
         ctx.disable(moderngl.CULL_FACE)
         if not copy_backdrop:

@@ -7,6 +7,7 @@ Exit codes: 0 success, 2 bad input (one ``error: ...`` line on stderr), 1 intern
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -115,7 +116,33 @@ def build_parser() -> argparse.ArgumentParser:
     emo.add_argument("--intensity", type=_unit, default=None)
     emo.add_argument("--json", action="store_true", help="print JSON (default: readable text)")
     emo.set_defaults(func=_cmd_emotion)
+
+    gui = sub.add_parser("gui", help="open the studio window (the default with no command)",
+                         description="Open the studio window, optionally with a project "
+                         "(.affect.json) or a voice line.")
+    gui.add_argument("path", nargs="?", metavar="PROJECT|AUDIO",
+                     help="an .affect.json project or an audio file to open")
+    gui.add_argument("--exit-after-show", action="store_true",
+                     help="print the start-up time once the window is shown, then quit")
+    gui.set_defaults(func=_cmd_gui)
     return parser
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("QT_QPA_PLATFORM")
+        or os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        raise UsageError(
+            "no display found for the studio window (run it on a desktop session, or use "
+            "'affect-studio render' for headless work)"
+        )
+    if args.path is not None and not Path(args.path).exists():
+        raise UsageError(f"file not found: {args.path} (check the path)")
+    # Loaded by name only here, so that the other commands never import Qt.
+    app = importlib.import_module("studio.qt.app")
+    return int(app.run(args.path, exit_after_show=args.exit_after_show))
 
 
 def _read_transcript(value: str | None) -> str | None:
@@ -228,10 +255,8 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+    args = parser.parse_args(["gui"] if argv == [] or (argv is None and len(sys.argv) <= 1)
+                             else argv)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

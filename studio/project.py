@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from generators.audio import AudioClip
@@ -39,12 +40,14 @@ __all__ = [
     "FORMAT_NAME",
     "MAX_SEGMENTS",
     "PROJECT_SUFFIX",
+    "PreparedProject",
     "Project",
     "ProjectError",
     "ProjectSegment",
     "apply_project",
     "load_project",
     "migrate",
+    "prepare_project",
     "save_project",
     "session_to_project",
 ]
@@ -103,18 +106,48 @@ def session_to_project(session: Session) -> Project:
     )
 
 
-def apply_project(project: Project, session: Session) -> list[str]:
-    """Make ``session`` reflect ``project``: audio, transcript, prompts, settings, avatar.
+@dataclass
+class PreparedProject:
+    """A project whose audio is decoded and prompts parsed, ready to apply in one step.
 
-    Everything is prepared first (audio decoded, prompts parsed) and assigned only when all of
-    it succeeded, so on error the session is left unchanged. A missing audio file is not an
-    error: the session then has no audio, and the file is listed in
-    :meth:`Project.missing_files` for the user to relink.
+    Made by :func:`prepare_project` (slow part; safe on a worker thread, touches no
+    session) and applied with :meth:`apply_to` (fast; cannot fail).
+    """
 
-    Returns
-    -------
-    list of str
-        Roles of referenced files that are missing (``"audio"``, ``"avatar"``).
+    project: Project
+    audio: AudioClip | None
+    emotion: EmotionTrack
+    controls: AnimationControls
+    settings: RenderSettings
+    missing: list[str]
+
+    def apply_to(self, session: Session) -> list[str]:
+        """Make ``session`` reflect the project; return the roles of missing files."""
+        project = self.project
+        session.audio = self.audio
+        session.take = None
+        text = project.transcript
+        session.transcript = text.strip() if text and text.strip() else None
+        session.emotion = self.emotion
+        session.intensity = float(project.intensity)
+        session.seed = int(project.seed)
+        session.generator_name = project.generator
+        session.settings = self.settings
+        session.avatar_path = None if project.avatar_path is None else str(project.avatar_path)
+        session._avatar = None
+        session.controls = self.controls
+        for what in (
+            "audio", "transcript", "emotion", "intensity", "avatar", "settings", "controls"
+        ):
+            session._changed(what)
+        return list(self.missing)
+
+
+def prepare_project(project: Project) -> PreparedProject:
+    """Decode the audio and parse the prompts of ``project`` without touching any session.
+
+    A missing audio file is not an error: the prepared project then has no audio, and the
+    file is listed in :meth:`Project.missing_files` for the user to relink.
 
     Raises
     ------
@@ -137,23 +170,30 @@ def apply_project(project: Project, session: Session) -> list[str]:
         segments.append(EmotionSegment(seg.start, seg.end, seg.prompt, state))
     if not 0.0 <= project.intensity <= 1.0:
         raise ProjectError(f"intensity must be between 0 and 1, got {project.intensity}")
-    controls = _build_controls(project.controls)
-    settings = RenderSettings(fps=project.fps, width=project.width, height=project.height)
-    avatar = None if project.avatar_path is None else str(project.avatar_path)
+    return PreparedProject(
+        project=project,
+        audio=audio,
+        emotion=EmotionTrack(segments),
+        controls=_build_controls(project.controls),
+        settings=RenderSettings(fps=project.fps, width=project.width, height=project.height),
+        missing=sorted(missing),
+    )
 
-    # Nothing below can fail: assign, then tell listeners.
-    session.audio = audio
-    session.take = None
-    text = project.transcript
-    session.transcript = text.strip() if text and text.strip() else None
-    session.emotion = EmotionTrack(segments)
-    session.intensity = float(project.intensity)
-    session.seed = int(project.seed)
-    session.generator_name = project.generator
-    session.settings = settings
-    session.avatar_path = avatar
-    session._avatar = None
-    session.controls = controls
-    for what in ("audio", "transcript", "emotion", "intensity", "avatar", "settings", "controls"):
-        session._changed(what)
-    return sorted(missing)
+
+def apply_project(project: Project, session: Session) -> list[str]:
+    """Make ``session`` reflect ``project``: audio, transcript, prompts, settings, avatar.
+
+    Everything is prepared first (:func:`prepare_project`: audio decoded, prompts parsed)
+    and assigned only when all of it succeeded, so on error the session is left unchanged.
+
+    Returns
+    -------
+    list of str
+        Roles of referenced files that are missing (``"audio"``, ``"avatar"``).
+
+    Raises
+    ------
+    ProjectError
+        If the audio cannot be decoded, a prompt cannot be understood or a setting is invalid.
+    """
+    return prepare_project(project).apply_to(session)

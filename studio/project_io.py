@@ -98,14 +98,24 @@ def _relative(path: Path, folder: Path, role: str) -> str:
     return rel.as_posix()
 
 
-def project_to_dict(project: Project, folder: Path) -> Json:
-    """The JSON object of ``project`` saved in ``folder`` (paths made relative to it)."""
+def _stored(path: Path, folder: Path, role: str, absolute: bool) -> str:
+    if absolute:
+        return Path(os.path.abspath(path)).as_posix()
+    return _relative(path, folder, role)
+
+
+def project_to_dict(project: Project, folder: Path, *, absolute_paths: bool = False) -> Json:
+    """The JSON object of ``project`` saved in ``folder``.
+
+    Paths are made relative to ``folder``; ``absolute_paths=True`` keeps them absolute
+    instead, which only the studio's own crash-recovery files use.
+    """
     return {
         "format": FORMAT_NAME,
         "version": CURRENT_VERSION,
         "audio": None
         if project.audio_path is None
-        else _relative(project.audio_path, folder, "audio"),
+        else _stored(project.audio_path, folder, "audio", absolute_paths),
         "transcript": project.transcript,
         "emotion": [
             {"start": s.start, "end": s.end, "prompt": s.prompt, "intensity": s.intensity}
@@ -117,7 +127,7 @@ def project_to_dict(project: Project, folder: Path) -> Json:
         "render": {"fps": project.fps, "width": project.width, "height": project.height},
         "avatar": None
         if project.avatar_path is None
-        else _relative(project.avatar_path, folder, "avatar"),
+        else _stored(project.avatar_path, folder, "avatar", absolute_paths),
         "controls": dict(project.controls),
     }
 
@@ -154,7 +164,7 @@ def _reject_constant(name: str) -> Any:
     raise ProjectError(f"{name} is not a valid number in a project file (use a finite number)")
 
 
-def _read_json(p: Path) -> Any:
+def read_json(p: Path) -> Any:
     try:
         with open(p, "rb") as fh:
             if os.fstat(fh.fileno()).st_size > MAX_FILE_BYTES:
@@ -214,8 +224,11 @@ def _object(value: Any, what: str) -> Json:
     return value
 
 
-def _path(value: Any, folder: Path, role: str) -> Path | None:
-    """Resolve a stored relative path, refusing absolute paths and escapes with ``..``."""
+def _path(value: Any, folder: Path, role: str, absolute: bool = False) -> Path | None:
+    """Resolve a stored relative path, refusing absolute paths and escapes with ``..``.
+
+    With ``absolute=True`` (the studio's own recovery files) an absolute path is required.
+    """
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
@@ -228,6 +241,10 @@ def _path(value: Any, folder: Path, role: str) -> Path | None:
             f"(relink the {role} file and save again)"
         )
     pure = PurePosixPath(value)
+    if absolute:
+        if not pure.is_absolute() or ".." in pure.parts:
+            raise ProjectError(f"{role} path {value!r:.80} in a recovery file must be absolute")
+        return Path(value)
     if pure.is_absolute() or _DRIVE.match(value):
         raise ProjectError(
             f"{role} path {value!r:.80} is absolute; project paths must be relative to the "
@@ -277,8 +294,10 @@ def _controls(value: Any) -> dict[str, float]:
     return out
 
 
-def project_from_dict(data: Any, folder: Path) -> Project:
+def project_from_dict(data: Any, folder: Path, *, absolute_paths: bool = False) -> Project:
     """Validate parsed project JSON and build a :class:`Project`, resolving paths in ``folder``.
+
+    ``absolute_paths=True`` reads the studio's own recovery files, whose paths are absolute.
 
     Raises
     ------
@@ -332,7 +351,7 @@ def project_from_dict(data: Any, folder: Path) -> Project:
                            f"{generator!r:.40}")
     return Project(
         version=CURRENT_VERSION,
-        audio_path=_path(obj.get("audio"), folder, "audio"),
+        audio_path=_path(obj.get("audio"), folder, "audio", absolute_paths),
         transcript=transcript,
         segments=segments,
         intensity=_number(obj.get("intensity", 1.0), "intensity", 0.0, 1.0),
@@ -341,7 +360,7 @@ def project_from_dict(data: Any, folder: Path) -> Project:
         fps=_number(render.get("fps", 30.0), "render fps", 1.0, 240.0),
         width=width,
         height=height,
-        avatar_path=_path(obj.get("avatar"), folder, "avatar"),
+        avatar_path=_path(obj.get("avatar"), folder, "avatar", absolute_paths),
         controls=_controls(obj.get("controls")),
     )
 
@@ -359,7 +378,7 @@ def load_project(path: str | Path) -> Project:
         has a malformed field, or stores an absolute path or one leaving its folder.
     """
     p = Path(path)
-    data = _read_json(p)
+    data = read_json(p)
     folder = Path(os.path.abspath(p.parent if str(p.parent) else "."))
     try:
         return project_from_dict(data, folder)

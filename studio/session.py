@@ -7,21 +7,30 @@ rate, avatar), produces a :class:`~generators.take.Take` with a generator, and a
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from generators.audio import AudioClip
-from generators.base import AnimationControls, GenerationRequest, create_generator
+from generators.base import AnimationControls, GenerationRequest, Generator, create_generator
 from generators.emotion.parse import parse_prompt
 from generators.errors import PromptError
-from generators.progress import CancelToken, NullProgress, ProgressSink
+from generators.progress import CancelToken, NullProgress, ProgressSink, SubProgress
 from generators.take import EmotionTrack, Take
 from renderers.avatar import Avatar
 from renderers.pose import Pose
 from studio.errors import StudioError
 
 Listener = Callable[[str], None]
+AnalysisJob = Callable[[ProgressSink, CancelToken], Any]
+
+ANALYSIS_SHARE = 0.9
+"""Share of :meth:`Session.generate`'s progress taken by the audio analysis."""
+
+MAX_CACHED_ANALYSES = 4
+"""Audio analyses kept for undo and for switching back and forth between transcripts."""
 
 
 @dataclass
@@ -61,6 +70,10 @@ class Session:
     take: Take | None = None
     _avatar: Avatar | None = field(default=None, repr=False)
     _listeners: list[Listener] = field(default_factory=list, repr=False)
+    _generator: Generator | None = field(default=None, repr=False)
+    _analyses: OrderedDict[tuple[str, str | None], Any] = field(
+        default_factory=OrderedDict, repr=False
+    )
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener(what_changed)`` after every change."""
@@ -72,10 +85,15 @@ class Session:
 
     def load_audio(self, path: str | Path) -> AudioClip:
         """Decode and select a voice line (raises ``AudioError`` on bad input)."""
-        self.audio = AudioClip.load(path)
+        self.set_audio(AudioClip.load(path))
+        assert self.audio is not None
+        return self.audio
+
+    def set_audio(self, clip: AudioClip | None) -> None:
+        """Select an already decoded voice line (``None``: no audio); the take is dropped."""
+        self.audio = clip
         self.take = None
         self._changed("audio")
-        return self.audio
 
     def set_transcript(self, text: str | None) -> None:
         """Set what is said (``None`` or blank: recognise phones from the audio)."""
@@ -135,14 +153,113 @@ class Session:
             controls=self.controls,
         )
 
+    # ------------------------------------------------------------------ generation
+
+    @property
+    def generator(self) -> Generator:
+        """The generator in use (one instance per session and generator name)."""
+        if self._generator is None or self._generator.name != self.generator_name:
+            self._generator = create_generator(self.generator_name)
+        return self._generator
+
+    @property
+    def supports_live_edits(self) -> bool:
+        """Whether slider and prompt edits re-run only the cheap stage (:meth:`remap`)."""
+        gen = self.generator
+        return bool(getattr(gen, "supports_live_edits", False)) and hasattr(gen, "analyse")
+
+    def _analysis_key(self) -> tuple[str, str | None] | None:
+        if self.audio is None:
+            return None
+        return (self.audio.sha256, self.transcript)
+
+    def cached_analysis(self) -> Any | None:
+        """The stored audio analysis for the current audio and transcript, if there is one."""
+        key = self._analysis_key()
+        if key is None or key not in self._analyses:
+            return None
+        self._analyses.move_to_end(key)
+        return self._analyses[key]
+
+    def needs_analysis(self) -> bool:
+        """Whether :meth:`remap` needs an analysis first (see :meth:`analysis_job`)."""
+        return self.audio is not None and self.cached_analysis() is None
+
+    def analysis_job(self) -> AnalysisJob:
+        """A self-contained job that analyses the current audio and transcript.
+
+        The job captures a snapshot of the request, touches no session state and may run
+        on a worker thread; hand its result to :meth:`install_analysis` on the thread that
+        owns the session.
+
+        Raises
+        ------
+        StudioError
+            If there is no audio or the generator has no separate analysis stage.
+        """
+        if not self.supports_live_edits:
+            raise StudioError(f"generator {self.generator_name!r} has no separate analysis stage")
+        request = self.request()
+        generator = self.generator
+
+        def job(progress: ProgressSink, cancel: CancelToken) -> Any:
+            return generator.analyse(request, progress=progress, cancel=cancel)  # type: ignore[attr-defined]
+
+        return job
+
+    def install_analysis(self, analysis: Any) -> bool:
+        """Store an analysis made by :meth:`analysis_job`.
+
+        Returns
+        -------
+        bool
+            ``True`` if it belongs to the current audio and transcript (so :meth:`remap` can
+            use it now); a stale analysis is still kept for undo.
+        """
+        key = (analysis.audio_sha256, analysis.transcript)
+        self._analyses[key] = analysis
+        self._analyses.move_to_end(key)
+        while len(self._analyses) > MAX_CACHED_ANALYSES:
+            self._analyses.popitem(last=False)
+        return key == self._analysis_key()
+
+    def remap(self, *, progress: ProgressSink | None = None) -> Take:
+        """Rebuild the take from the stored analysis (cheap: sliders, prompts, intensity).
+
+        Raises
+        ------
+        StudioError
+            If the current audio and transcript have not been analysed yet.
+        """
+        analysis = self.cached_analysis()
+        if analysis is None:
+            raise StudioError("the audio has not been analysed yet (run the analysis first)")
+        self.take = self.generator.map(  # type: ignore[attr-defined]
+            analysis, self.request(), progress=progress or NullProgress()
+        )
+        self._changed("take")
+        return self.take
+
     def generate(
         self, *, progress: ProgressSink | None = None, cancel: CancelToken | None = None
     ) -> Take:
-        """Run the generator on the current state and keep the take."""
-        generator = create_generator(self.generator_name)
-        self.take = generator.generate(
-            self.request(), progress=progress or NullProgress(), cancel=cancel or CancelToken()
-        )
+        """Run the generator on the current state and keep the take.
+
+        A stored analysis of the same audio and transcript is reused when the generator
+        supports live edits, so only the cheap stage runs again.
+        """
+        sink = progress or NullProgress()
+        token = cancel or CancelToken()
+        if self.supports_live_edits:
+            mapping_from = 0.0
+            if self.needs_analysis():
+                mapping_from = ANALYSIS_SHARE
+                self.install_analysis(
+                    self.analysis_job()(SubProgress(sink, 0.0, ANALYSIS_SHARE), token)
+                )
+            token.raise_if_cancelled()
+            return self.remap(progress=SubProgress(sink, mapping_from, 1.0))
+        self.take = self.generator.generate(self.request(), progress=sink, cancel=token)
         self._changed("take")
         return self.take
 

@@ -1,0 +1,19 @@
+"""Qt test set-up: an offscreen platform and private settings/data folders.
+
+The environment is set before pytest-qt creates the ``QApplication``, so every widget test
+runs without a display; tests of the real ``QOpenGLWidget`` run in a subprocess under Xvfb
+(see ``tests/studio/qt/xvfb.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+_PRIVATE = tempfile.mkdtemp(prefix="affect-qt-tests-")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_PRIVATE, "config")
+os.environ["XDG_DATA_HOME"] = os.path.join(_PRIVATE, "data")
+os.environ["XDG_CACHE_HOME"] = os.path.join(_PRIVATE, "cache")
+os.environ.setdefault("XDG_RUNTIME_DIR", os.path.join(_PRIVATE, "runtime"))
+os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
