@@ -19,8 +19,15 @@ for arg in "$@"; do
     esac
 done
 
-# Headless OpenGL (Mesa EGL + llvmpipe) for rendering; the rest ships in Python wheels.
-system_packages=(libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri libgbm1 python3-venv)
+# Headless OpenGL (Mesa EGL + llvmpipe) for rendering, and what Qt's wheels expect from the
+# system for the studio window (fonts, X11/xcb, D-Bus, audio output); the rest ships in wheels.
+system_packages=(
+    libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri libgbm1 python3-venv
+    libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
+    libx11-xcb1 libxrender1 libxi6 libsm6 libice6 libxcb-cursor0 libxcb-icccm4
+    libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
+    libxcb-xkb1 libxcb-randr0 libpulse0
+)
 
 # shellcheck source=installer/apt_packages.sh
 source "$here/installer/apt_packages.sh"

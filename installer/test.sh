@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run Affect Studio's whole test suite on a Debian/Ubuntu machine, installing what it needs:
 # the package with its test tools (installer/install.sh --dev), the system tools the tests use
-# (eSpeak NG for synthetic speech with exact timings, Node.js for the Khronos glTF validator),
+# (eSpeak NG for synthetic speech with exact timings, Node.js for the Khronos glTF validator,
+# Xvfb for the studio window's OpenGL tests),
 # then ruff, the import-linter layer contracts and pytest.
 #
 # Usage: bash installer/test.sh [extra pytest arguments]
@@ -12,8 +13,9 @@ cd "$here"
 
 bash installer/install.sh --dev
 
-# Node.js may already be there, installed another way: then only eSpeak NG is needed.
-test_packages=(espeak-ng libespeak-ng1)
+# Node.js may already be there, installed another way: then only eSpeak NG and Xvfb (a
+# virtual screen for the tests of the real OpenGL window, started by the tests) are needed.
+test_packages=(espeak-ng libespeak-ng1 xvfb)
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     test_packages+=(nodejs npm)
 fi

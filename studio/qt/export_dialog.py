@@ -134,6 +134,7 @@ class ExportDialog(QDialog):
         self.runner.cancelled.connect(self._cancelled)
         self.written: list[Path] = []
         self.last_error: str | None = None
+        self._showing_problem = False
 
         formats = QGroupBox("Formats")
         fl = QVBoxLayout(formats)
@@ -239,11 +240,19 @@ class ExportDialog(QDialog):
             return "Video width and height must be even numbers (H.264)."
         return None
 
-    def _validate(self) -> None:
+    def _validate(self, *_args: object) -> None:
+        if not hasattr(self, "export_button"):
+            return  # still being built
         problem = self.problem()
         self.export_button.setEnabled(problem is None and not self.runner.busy)
-        if not self.runner.busy:
-            self.status.setText(problem or "")
+        if self.runner.busy:
+            return
+        if problem is not None:
+            self.status.setText(problem)
+            self._showing_problem = True
+        elif self._showing_problem:
+            self.status.setText("")
+            self._showing_problem = False
 
     def _size_chosen(self) -> None:
         data = self.size_combo.currentData()
@@ -300,7 +309,7 @@ class ExportDialog(QDialog):
 
     def _cancelled(self) -> None:
         self.progress.setValue(0)
-        self.status.setText("Export cancelled; nothing was written.")
+        self.status.setText("Export cancelled; the file being written was discarded.")
         self._finished_running()
 
     def _cancel_or_close(self) -> None:

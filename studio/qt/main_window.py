@@ -324,12 +324,12 @@ class MainWindow(QMainWindow):
         self.timeline.seek_requested.connect(self.playback.seek)
         self.playback.time_changed.connect(self._show_time)
         self.playback.state_changed.connect(self._playback_state)
-        self.playback.audio_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
-        self.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
-        self.undo_stack.indexChanged.connect(lambda _i: self._update_title())
+        self.playback.audio_message.connect(self._audio_message)
+        self.undo_stack.cleanChanged.connect(self._undo_changed)
+        self.undo_stack.indexChanged.connect(self._undo_changed)
         for runner in (self.loader, self.analyser):
             runner.progressed.connect(self._job_progress)
-            runner.busy_changed.connect(lambda _busy: self._update_job_widgets())
+            runner.busy_changed.connect(self._update_job_widgets)
         self.loader.succeeded.connect(self._load_succeeded)
         self.loader.failed.connect(self._load_failed)
         self.analyser.succeeded.connect(self._analysis_done)
@@ -402,6 +402,13 @@ class MainWindow(QMainWindow):
         """Whether there are unsaved changes."""
         return self._dirty_without_undo or not self.undo_stack.isClean()
 
+    def _undo_changed(self, *_args: object) -> None:
+        if not self._closing:
+            self._update_title()
+
+    def _audio_message(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+
     def _update_title(self) -> None:
         name = self.project_path.name.removesuffix(PROJECT_SUFFIX) if self.project_path else (
             "Untitled")
@@ -420,7 +427,7 @@ class MainWindow(QMainWindow):
                 f"{clip.sample_rate} Hz  ·  {self.session.settings.fps:g} fps"
             )
 
-    def _update_job_widgets(self) -> None:
+    def _update_job_widgets(self, *_args: object) -> None:
         runner = self.loader if self.loader.busy else self.analyser
         busy = runner.busy
         for w in (self.job_label, self.progress_bar, self.cancel_button):
@@ -1053,6 +1060,8 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._closing = True
+        self.undo_stack.cleanChanged.disconnect(self._undo_changed)
+        self.undo_stack.indexChanged.disconnect(self._undo_changed)
         self.save_layout()
         self.autosave_timer.stop()
         self.playback.stop()

@@ -17,3 +17,18 @@ os.environ["XDG_DATA_HOME"] = os.path.join(_PRIVATE, "data")
 os.environ["XDG_CACHE_HOME"] = os.path.join(_PRIVATE, "cache")
 os.environ.setdefault("XDG_RUNTIME_DIR", os.path.join(_PRIVATE, "runtime"))
 os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
+
+# ---------------------------------------------------------------------- Xvfb (real GL window)
+
+from collections.abc import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+
+from .xvfb import xvfb_server  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def xvfb_display() -> Iterator[str]:
+    """``DISPLAY`` of a private Xvfb server, started once for the session (see ``xvfb.py``)."""
+    with xvfb_server() as display:
+        yield display
