@@ -83,6 +83,16 @@ def _format_time(t: float) -> str:
     return f"{int(minutes):02d}:{seconds:06.3f}"
 
 
+def autosave_seconds() -> float:
+    """The autosave interval: ``AFFECT_AUTOSAVE_SECONDS`` (0.1..3600) or 30 s."""
+    text = os.environ.get(AUTOSAVE_ENV, "")
+    try:
+        value = float(text) if text.strip() else DEFAULT_AUTOSAVE_S
+    except ValueError:
+        return DEFAULT_AUTOSAVE_S
+    return min(3600.0, max(0.1, value)) if value == value else DEFAULT_AUTOSAVE_S
+
+
 def settings() -> QSettings:
     """The studio's user settings (window layout, recent files)."""
     return QSettings(
@@ -123,6 +133,7 @@ class MainWindow(QMainWindow):
         self.last_frame_ms = 0.0
         self._refresh_pending = False
         self._analysis_key: tuple[str, str | None] | None = None
+        self._stopped_key: tuple[str, str | None] | None = None
         self._dirty_without_undo = False
         self._shown_segment: int | None = -1
         self._closing = False
@@ -143,8 +154,7 @@ class MainWindow(QMainWindow):
         self._connect()
 
         self.autosave_timer = QTimer(self)
-        seconds = float(os.environ.get(AUTOSAVE_ENV, DEFAULT_AUTOSAVE_S))
-        self.autosave_timer.setInterval(max(100, int(seconds * 1000)))
+        self.autosave_timer.setInterval(round(autosave_seconds() * 1000))
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
 
@@ -259,6 +269,8 @@ class MainWindow(QMainWindow):
         self.act_reset_layout = a("Reset &layout", self.reset_layout)
         self.act_cancel = a("Cancel", self.cancel_jobs, "Escape", "cancel",
                             "Cancel the running analysis")
+        self.act_analyse = a("&Analyse again", self.analyse_again, "Ctrl+R", None,
+                             "Run the audio analysis again after it failed or was cancelled")
         self.act_about = a("&About Affect Studio", self.about)
 
     def _build_menus_and_toolbar(self) -> None:
@@ -282,6 +294,8 @@ class MainWindow(QMainWindow):
         play = bar.addMenu("&Playback")
         play.addActions([self.act_play, self.act_stop, self.act_back, self.act_forward,
                          self.act_start, self.act_end])
+        play.addSeparator()
+        play.addActions([self.act_analyse, self.act_cancel])
         bar.addMenu("&Help").addAction(self.act_about)
         self._rebuild_recent_menu()
 
@@ -294,7 +308,6 @@ class MainWindow(QMainWindow):
         tools.addSeparator()
         tools.addActions([self.act_start, self.act_back, self.act_play, self.act_stop,
                           self.act_forward, self.act_end])
-        tools.addWidget(self.time_label)
         tools.addSeparator()
         tools.addActions([self.act_reset_view, self.act_wireframe, self.act_neutral])
 
@@ -311,6 +324,7 @@ class MainWindow(QMainWindow):
             w.hide()
             status.addPermanentWidget(w)
         status.addPermanentWidget(self.clip_label)
+        status.addPermanentWidget(self.time_label)
 
     def _connect(self) -> None:
         self.audio_panel.choose_audio.connect(self.choose_audio)
@@ -510,6 +524,8 @@ class MainWindow(QMainWindow):
         key = (session.audio.sha256, session.transcript) if session.audio else None
         if self.analyser.busy and key == self._analysis_key:
             return
+        if key == self._stopped_key:
+            return  # failed or cancelled: wait for new input or "Analyse again"
         self._analysis_key = key
         request = session.request()
         name = session.generator_name
@@ -543,14 +559,21 @@ class MainWindow(QMainWindow):
         if self.session.install_analysis(result):
             self.refresh()
 
+    def analyse_again(self) -> None:
+        """Retry an analysis that failed or was cancelled."""
+        self._stopped_key = None
+        self._schedule_refresh()
+
     def _analysis_failed(self, message: str, expected: bool) -> None:
+        self._stopped_key = self._analysis_key
         title = "Cannot analyse this voice line" if expected else "Analysis failed"
         self.show_error(title, message)
 
     def _analysis_cancelled(self) -> None:
+        self._stopped_key = self._analysis_key
         self.statusBar().showMessage(
             "Analysis cancelled: the face stays still until the voice line is analysed "
-            "(edit the transcript or reload the audio to try again)", 10000)
+            "(Playback > Analyse again, Ctrl+R)", 10000)
 
     def _show_session_values(self) -> None:
         session = self.session

@@ -226,6 +226,15 @@ def test_cancel_analysis_leaves_the_session_usable(window: MainWindow, qtbot,  #
     window.cancel_button.click()
     assert not window.analyser.busy
     assert "cancelled" in window.statusBar().currentMessage()
+    started: list[str] = []
+    window.analyser.started.connect(started.append)
+    shown = window.session.take  # the take from before the edit stays on screen
+    window.controls_panel.slider("blink_rate").setValue(50)  # no surprise re-analysis...
+    qtbot.wait(100)
+    assert started == [] and window.session.take is shown
+    window.act_analyse.trigger()  # ...until asked
+    qtbot.waitUntil(lambda: started == ["Aligning the transcript"], timeout=2_000)
+    window.cancel_jobs()
     # Undo brings back the analysed state at once (its analysis is cached).
     window.undo_stack.undo()
     qtbot.waitUntil(lambda: window.session.take is not None, timeout=5_000)
@@ -233,6 +242,28 @@ def test_cancel_analysis_leaves_the_session_usable(window: MainWindow, qtbot,  #
 
 
 # ---------------------------------------------------------------------------------- errors
+
+
+def test_a_transcript_that_does_not_match_is_reported_once(window: MainWindow, qtbot,  # noqa: ANN001
+                                                           demo_copy: Path) -> None:
+    _load(qtbot, window, demo_copy)
+    started: list[str] = []
+    window.analyser.started.connect(started.append)
+    window.edit_transcript("The quarterly figures for the northern region are disappointing "
+                           "and the board expects a detailed explanation by Friday morning.")
+    qtbot.waitUntil(lambda: window.message_box is not None and window.message_box.isVisible(),
+                    timeout=ANALYSIS_TIMEOUT_MS)
+    box = _message(window)
+    assert box.windowTitle() == "Cannot analyse this voice line"
+    assert "transcript" in box.text().lower()
+    box.done(0)
+    window.controls_panel.slider("head_motion").setValue(30)
+    qtbot.wait(100)
+    assert len(started) == 1  # not retried on every slider move
+    window.undo_stack.undo()  # the slider
+    window.undo_stack.undo()  # the transcript: the recognised take is back at once
+    qtbot.waitUntil(lambda: window.session.take is not None, timeout=5_000)
+    assert len(started) == 1
 
 
 def test_bad_audio_shows_a_message_and_keeps_the_clip(window: MainWindow, qtbot,  # noqa: ANN001
