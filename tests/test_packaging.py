@@ -26,6 +26,7 @@ def test_wheel_ships_assets(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("assets/avatar/default_head.glb", "assets/presets/visemes.json",
                    "assets/presets/emotions.json", "assets/demo/greeting.flac",
+                   "assets/icons/app.svg", "assets/icons/play.svg", "studio/qt/main_window.py",
                    "studio/cli.py", "generators/take.py", "renderers/avatar.py"):
         assert needed in names, needed
     assert any(n.startswith("renderers/shaders/") and n.endswith(".glsl") for n in names)
@@ -66,3 +67,16 @@ def test_render_path_imports_no_torch_or_qt(tmp_path):
     )
     assert out.is_file()
     assert not any(loaded[m] for m in HEAVY), loaded
+
+
+def test_gui_start_imports_no_torch():
+    loaded = _modules_after(
+        "import os, tempfile\nos.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "os.environ['XDG_CONFIG_HOME'] = os.environ['XDG_DATA_HOME'] = tempfile.mkdtemp()\n"
+        "from studio.qt.app import create_application\n"
+        "from studio.qt.main_window import MainWindow\n"
+        "app = create_application()\nw = MainWindow(check_recovery=False)\nw.show()\n"
+        "app.processEvents()\nw.shutdown()"
+    )
+    assert loaded["PySide6"]
+    assert not any(loaded[m] for m in ("torch", "diffusers", "transformers")), loaded
