@@ -24,6 +24,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     if isinstance(existing, QApplication):
         return existing
     configure_gl_format()
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false")  # codec probing noise
     app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName(APPLICATION_NAME)
     app.setOrganizationName(ORGANISATION_NAME)
@@ -44,7 +45,6 @@ def run(path: str | None = None, *, exit_after_show: bool = False) -> int:
         Print the time to the first shown frame and quit (start-up checks and benchmarks).
     """
     started = time.perf_counter()
-    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false")
     app = create_application()
     window = MainWindow()
     window.show()

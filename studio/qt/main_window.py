@@ -30,6 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -76,6 +77,7 @@ MAX_RECENT = 8
 AUTOSAVE_ENV = "AFFECT_AUTOSAVE_SECONDS"
 DEFAULT_AUTOSAVE_S = 30.0
 LAYOUT_VERSION = 1
+VIEWPORT_CHECK_MS = 1500
 
 
 def _format_time(t: float) -> str:
@@ -171,6 +173,7 @@ class MainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.viewport: Viewport = create_viewport(lambda: self.session.avatar)
         self.viewport.frame_drawn.connect(self._frame_drawn)
+        self.viewport.failed.connect(self._viewport_failed)
         self.setCentralWidget(self.viewport)
 
         self.audio_panel = AudioPanel()
@@ -324,6 +327,10 @@ class MainWindow(QMainWindow):
             w.hide()
             status.addPermanentWidget(w)
         status.addPermanentWidget(self.clip_label)
+        divider = QFrame()
+        divider.setFrameShape(QFrame.Shape.VLine)
+        divider.setFrameShadow(QFrame.Shadow.Sunken)
+        status.addPermanentWidget(divider)
         status.addPermanentWidget(self.time_label)
 
     def _connect(self) -> None:
@@ -1046,14 +1053,25 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        QTimer.singleShot(0, self._check_viewport)
+        if self.viewport.kind == "gl":
+            QTimer.singleShot(VIEWPORT_CHECK_MS, self._check_viewport)
 
     def _check_viewport(self) -> None:
-        error = getattr(self.viewport, "error", None)
-        if self.viewport.kind != "gl" or not error:
+        check = getattr(self.viewport, "check_context", None)
+        if check is not None and not self._closing:
+            check()
+
+    def _viewport_failed(self, message: str) -> None:
+        if self._closing:
+            return
+        if self.viewport.kind != "gl":
+            self.show_error("The viewport cannot draw", message)
             return
         replacement = ImageViewport(lambda: self.session.avatar)
         replacement.frame_drawn.connect(self._frame_drawn)
+        replacement.failed.connect(self._viewport_failed)
+        replacement.set_wireframe(self.act_wireframe.isChecked())
+        replacement.set_show_neutral(self.act_neutral.isChecked())
         self.act_reset_view.triggered.disconnect()
         self.act_reset_view.triggered.connect(lambda _c=False: replacement.reset_view())
         self.act_wireframe.toggled.disconnect()
@@ -1065,8 +1083,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(replacement)
         old.deleteLater()
         self._show_time(self.playback.time)
-        self.statusBar().showMessage(f"Window OpenGL unavailable ({error}); using offscreen "
-                                     "rendering", 10000)
+        self.statusBar().showMessage(f"Window OpenGL unavailable ({message}); rendering "
+                                     "offscreen instead", 15000)
 
     # ------------------------------------------------------------------ closing
 

@@ -101,9 +101,12 @@ class Viewport(QWidget):
     -------
     frame_drawn(float)
         Milliseconds the last frame took to draw.
+    failed(str)
+        Drawing is impossible (no usable OpenGL); emitted once, with the reason.
     """
 
     frame_drawn = Signal(float)
+    failed = Signal(str)
 
     kind = "abstract"
 
@@ -163,6 +166,7 @@ class ImageViewport(Viewport, _CameraControl, _ViewportState):
         self._image: QImage | None = None
         self._pixels: np.ndarray | None = None
         self._dirty = True
+        self.error: str | None = None
         self.setMinimumSize(160, 120)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
@@ -192,7 +196,11 @@ class ImageViewport(Viewport, _CameraControl, _ViewportState):
 
     def grab_frame(self) -> QImage:  # noqa: D102
         self._render_if_dirty()
-        assert self._image is not None
+        if self._image is None:
+            blank = QImage(max(1, self.width()), max(1, self.height()),
+                           QImage.Format.Format_RGB888)
+            blank.fill(0)
+            return blank
         return self._image.copy()
 
     @property
@@ -221,6 +229,22 @@ class ImageViewport(Viewport, _CameraControl, _ViewportState):
         return w, h
 
     def _render_if_dirty(self) -> None:
+        if self.error is not None:
+            return
+        try:
+            self._render()
+        except Exception as exc:  # noqa: BLE001 - no usable GL: say so once, stop trying
+            self.error = " ".join(str(exc).split()) or type(exc).__name__
+            self._drop_renderer_quietly()
+            self.failed.emit(self.error)
+
+    def _drop_renderer_quietly(self) -> None:
+        try:
+            self._drop_renderer()
+        except Exception:  # noqa: BLE001 - the context is already broken
+            self._renderer = None
+
+    def _render(self) -> None:
         size = self._image_size()
         if not self._dirty and self._image is not None and self._image.size() == QSize(*size):
             return
@@ -244,7 +268,13 @@ class ImageViewport(Viewport, _CameraControl, _ViewportState):
     def paintEvent(self, event: object) -> None:  # noqa: N802 - Qt override
         self._render_if_dirty()
         painter = QPainter(self)
-        if self._image is not None:
+        if self.error is not None:
+            painter.fillRect(self.rect(), Qt.GlobalColor.black)
+            painter.setPen(Qt.GlobalColor.lightGray)
+            painter.drawText(self.rect().adjusted(20, 20, -20, -20),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                             f"The viewport cannot draw: {self.error}")
+        elif self._image is not None:
             painter.drawImage(self.rect(), self._image)
         painter.end()
 
@@ -289,12 +319,20 @@ class _GLSurface(QOpenGLWidget, _CameraControl, _ViewportState):
 
         try:
             self._ctx = wrap_current_context()
-        except Exception as exc:  # noqa: BLE001 - reported in the viewport
-            self.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - reported; the window falls back
+            self.error = " ".join(str(exc).split()) or type(exc).__name__
+            self._owner.failed.emit(self.error)
 
     def paintGL(self) -> None:  # noqa: N802 - Qt override
-        if self._ctx is None:
+        if self._ctx is None or self.error is not None:
             return
+        try:
+            self._paint()
+        except Exception as exc:  # noqa: BLE001 - reported; the window falls back
+            self.error = " ".join(str(exc).split()) or type(exc).__name__
+            self._owner.failed.emit(self.error)
+
+    def _paint(self) -> None:
         started = time.perf_counter()
         ratio = self.devicePixelRatioF()
         w, h = max(1, int(self.width() * ratio)), max(1, int(self.height() * ratio))
@@ -344,6 +382,7 @@ class GLViewport(Viewport):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.surface)
         self.setMinimumSize(160, 120)
+        self._checked_once = False
 
     def set_pose(self, pose: Pose) -> None:  # noqa: D102
         self.surface._pose = pose
@@ -376,8 +415,19 @@ class GLViewport(Viewport):
 
     @property
     def error(self) -> str | None:
-        """Why the GL context could not be used, if it could not."""
+        """Why window OpenGL cannot be used, if it cannot (checked once shown)."""
+        surface = self.surface
+        unusable = not surface.isValid() or surface.context() is None
+        if surface.error is None and surface.isVisible() and self._checked_once and unusable:
+            surface.error = "Qt could not create an OpenGL context for the window"
         return self.surface.error
+
+    def check_context(self) -> None:
+        """After the first show: report a window without a usable GL context."""
+        self._checked_once = True
+        message = self.error
+        if message is not None:
+            self.failed.emit(message)
 
 
 def configure_gl_format() -> None:

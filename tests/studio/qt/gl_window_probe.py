@@ -181,6 +181,7 @@ def run_probe(out_dir: Path, report: dict[str, Any]) -> None:
     report["platform"] = app.platformName()
     window = MainWindow(check_recovery=False)
     frames: list[float] = []
+    first_viewport = window.viewport  # replaced by the image viewport when GL fails
     try:
         window.viewport.frame_drawn.connect(frames.append)
         window.resize(*WINDOW_SIZE)
@@ -189,10 +190,17 @@ def run_probe(out_dir: Path, report: dict[str, Any]) -> None:
             raise ProbeError("the window was not exposed within 10 s")
         # The window swaps in the image viewport one event-loop turn after showing when the
         # GL context fails, so wait for a drawn frame before looking at the viewport.
-        wait_until(lambda: bool(frames), STEP_TIMEOUT_S, "first viewport frame")
+        report["kind"] = window.viewport.kind
+        wait_until(lambda: bool(frames), STEP_TIMEOUT_S,
+                   f"first frame of the {window.viewport.kind!r} viewport (a GL context that "
+                   "Qt cannot create leaves it blank)")
         QTest.qWait(50)
         report["kind"] = window.viewport.kind
-        report["error"] = getattr(window.viewport, "error", None)
+        try:
+            report["error"] = getattr(first_viewport, "error", None)
+        except RuntimeError as exc:  # the replaced viewport's C++ side is gone
+            report["error"] = f"(unreadable: {exc})"
+        report["status_message"] = window.statusBar().currentMessage()
         report["first_frame_s"] = round(time.monotonic() - started, 3)
         if report["kind"] != "gl" or report["error"]:
             raise ProbeError(f"expected the GL viewport, got {report['kind']!r} "
