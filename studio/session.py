@@ -240,6 +240,33 @@ class Session:
         self._changed("take")
         return self.take
 
+    def remap_job(self) -> Callable[[ProgressSink, CancelToken], Take]:
+        """A self-contained job doing :meth:`remap`'s work on a snapshot of the state.
+
+        It may run on a worker thread and touches no session state; hand its take to
+        :meth:`set_take`.
+
+        Raises
+        ------
+        StudioError
+            If the current audio and transcript have not been analysed yet.
+        """
+        analysis = self.cached_analysis()
+        if analysis is None:
+            raise StudioError("the audio has not been analysed yet (run the analysis first)")
+        request = self.request()
+        generator = self.generator
+
+        def job(progress: ProgressSink, cancel: CancelToken) -> Take:
+            return generator.map(analysis, request, progress=progress, cancel=cancel)  # type: ignore[attr-defined]
+
+        return job
+
+    def set_take(self, take: Take | None) -> None:
+        """Show a take made elsewhere (e.g. by :meth:`remap_job` on a worker thread)."""
+        self.take = take
+        self._changed("take")
+
     def generate(
         self, *, progress: ProgressSink | None = None, cancel: CancelToken | None = None
     ) -> Take:

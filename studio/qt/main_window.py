@@ -78,6 +78,8 @@ AUTOSAVE_ENV = "AFFECT_AUTOSAVE_SECONDS"
 DEFAULT_AUTOSAVE_S = 30.0
 LAYOUT_VERSION = 1
 VIEWPORT_CHECK_MS = 1500
+SYNC_REMAP_MAX_S = 120.0
+"""Clips up to this long re-map on the UI thread (at most ~40 ms); longer ones on a worker."""
 
 
 def _format_time(t: float) -> str:
@@ -127,6 +129,8 @@ class MainWindow(QMainWindow):
         self.undo_stack.setUndoLimit(500)
         self.loader = JobRunner(self)
         self.analyser = JobRunner(self)
+        self.mapper = JobRunner(self)
+        self.sync_remap_max_s = SYNC_REMAP_MAX_S
         self.analysis_process = AnalysisProcess()
         self.playback = PlaybackController(self)
         self.instance_id = uuid.uuid4().hex
@@ -353,6 +357,8 @@ class MainWindow(QMainWindow):
             runner.busy_changed.connect(self._update_job_widgets)
         self.loader.succeeded.connect(self._load_succeeded)
         self.loader.failed.connect(self._load_failed)
+        self.mapper.succeeded.connect(self._mapped)
+        self.mapper.failed.connect(self._mapping_failed)
         self.analyser.succeeded.connect(self._analysis_done)
         self.analyser.failed.connect(self._analysis_failed)
         self.analyser.cancelled.connect(self._analysis_cancelled)
@@ -505,6 +511,8 @@ class MainWindow(QMainWindow):
         """Bring the take up to date: analyse in the background, or re-map now."""
         self._refresh_pending = False
         session = self.session
+        if self.mapper.busy:
+            self.mapper.cancel()  # whatever it was mapping is out of date now
         if session.audio is None:
             session.take = None
             self._refresh_timeline()
@@ -518,13 +526,28 @@ class MainWindow(QMainWindow):
             return
         if self.analyser.busy:
             self.analyser.cancel()
+        if session.audio.duration > self.sync_remap_max_s:
+            # Long clips: map on a worker so dragging a slider never stalls the window; the
+            # runner drops results of edits that were superseded meanwhile.
+            self.mapper.start("Updating the animation", session.remap_job())
+            return
         try:
             session.remap()
         except (GeneratorError, StudioError) as exc:
             self.show_error("Cannot update the animation", str(exc))
             return
+        self._take_updated()
+
+    def _take_updated(self) -> None:
         self._refresh_timeline()
         self._show_time(self.playback.time)
+
+    def _mapped(self, take: object) -> None:
+        self.session.set_take(take)  # type: ignore[arg-type]
+        self._take_updated()
+
+    def _mapping_failed(self, message: str, _expected: bool) -> None:
+        self.show_error("Cannot update the animation", message)
 
     def _start_analysis(self) -> None:
         session = self.session
@@ -559,9 +582,8 @@ class MainWindow(QMainWindow):
         from generators.take import Take
 
         if isinstance(result, Take):
-            self.session.take = result
-            self._refresh_timeline()
-            self._show_time(self.playback.time)
+            self.session.set_take(result)
+            self._take_updated()
             return
         if self.session.install_analysis(result):
             self.refresh()
@@ -1108,6 +1130,7 @@ class MainWindow(QMainWindow):
         self.playback.stop()
         self.loader.shutdown()
         self.analyser.shutdown()
+        self.mapper.shutdown()
         self.analysis_process.close()
         discard_recovery(recovery_folder() / f"{self.instance_id}.recovery.json")
 

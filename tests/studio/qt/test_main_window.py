@@ -154,6 +154,23 @@ def test_audio_is_analysed_once_and_sliders_only_remap(window: MainWindow, qtbot
     assert len(started) == analyses
 
 
+def test_long_clips_map_on_a_worker_and_keep_only_the_latest_edit(
+    window: MainWindow, qtbot, demo_copy: Path  # noqa: ANN001
+) -> None:
+    _load(qtbot, window, demo_copy)
+    window.sync_remap_max_s = 0.0  # treat the demo line as a long clip
+    mapped: list[str] = []
+    window.mapper.started.connect(mapped.append)
+    for value in (20, 60, 140, 180):
+        window.controls_panel.slider("head_motion").setValue(value)
+        QApplication.processEvents()
+    qtbot.waitUntil(lambda: not window.mapper.busy, timeout=10_000)
+    assert mapped  # the mapping ran on the worker
+    take = window.session.take
+    assert take.provenance.settings["controls"]["head_motion"] == pytest.approx(1.8)
+    assert not window.session.needs_analysis()
+
+
 def test_slider_drag_is_one_undo_step_and_undo_restores_the_take(window: MainWindow, qtbot,  # noqa: ANN001
                                                                  demo_copy: Path) -> None:
     _load(qtbot, window, demo_copy)
