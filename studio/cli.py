@@ -140,6 +140,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
         )
     if args.path is not None and not Path(args.path).exists():
         raise UsageError(f"file not found: {args.path} (check the path)")
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false")  # codec probing noise
     # Loaded by name only here, so that the other commands never import Qt.
     app = importlib.import_module("studio.qt.app")
     return int(app.run(args.path, exit_after_show=args.exit_after_show))

@@ -81,7 +81,10 @@ def _state_arrays(
     track: EmotionTrack, times: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-frame mixture ``(N, E)``, intensity ``(N,)`` and VAD ``(N, 3)`` of a track."""
-    states: list[EmotionState] = [track.at(float(t)) for t in times]
+    if not track.segments:  # no prompt: one neutral state for every frame
+        states: list[EmotionState] = [EmotionState.neutral()] * len(times)
+    else:
+        states = [track.at(float(t)) for t in times]
     cache: dict[int, np.ndarray] = {}
     rows = []
     for s in states:  # held segments return the same state object: convert it once

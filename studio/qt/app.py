@@ -48,17 +48,30 @@ def run(path: str | None = None, *, exit_after_show: bool = False) -> int:
     app = create_application()
     window = MainWindow()
     window.show()
+
     if path:
         window.open_path(Path(path))
     if exit_after_show:
 
-        def report(_ms: float = 0.0) -> None:
-            if window.isVisible() and not getattr(report, "done", False):
-                report.done = True  # type: ignore[attr-defined]
-                print(f"window shown after {time.perf_counter() - started:.3f} s "
+        state = {"done": False}
+
+        def finish() -> None:
+            try:
+                print(f"window shown after {shown_at[0] - started:.3f} s "
                       f"(viewport: {window.viewport.kind}, first frame drawn)", flush=True)
+            except OSError:  # stdout closed: quit all the same
+                pass
+            finally:
                 window.shutdown()
                 app.quit()
+
+        shown_at = [0.0]
+
+        def report(_ms: float = 0.0) -> None:
+            if window.isVisible() and not state["done"]:
+                state["done"] = True
+                shown_at[0] = time.perf_counter()
+                QTimer.singleShot(0, finish)  # not inside the paint that reported the frame
 
         window.viewport.frame_drawn.connect(report)
         QTimer.singleShot(10_000, report)  # give up waiting for a frame

@@ -9,6 +9,7 @@ changed, otherwise the cheap mapping stage on the UI thread.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import time
@@ -171,6 +172,10 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self.analysis_process.start)
         if check_recovery:
             QTimer.singleShot(0, self.offer_recovery)
+        # The window's long-lived objects need no cyclic collection: keep them out of it, so
+        # a full collection (tens of ms) does not land on a slider move.
+        gc.collect()
+        gc.freeze()
 
     # ------------------------------------------------------------------ construction
 
