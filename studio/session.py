@@ -231,14 +231,9 @@ class Session:
         StudioError
             If the current audio and transcript have not been analysed yet.
         """
-        analysis = self.cached_analysis()
-        if analysis is None:
-            raise StudioError("the audio has not been analysed yet (run the analysis first)")
-        self.take = self.generator.map(  # type: ignore[attr-defined]
-            analysis, self.request(), progress=progress or NullProgress()
-        )
-        self._changed("take")
-        return self.take
+        take = self.remap_job()(progress or NullProgress(), CancelToken())
+        self.set_take(take)
+        return take
 
     def remap_job(self) -> Callable[[ProgressSink, CancelToken], Take]:
         """A self-contained job doing :meth:`remap`'s work on a snapshot of the state.

@@ -93,6 +93,30 @@ class _CameraControl:
         self._camera = self._camera.zoomed(ZOOM_PER_NOTCH**notches)
         return True
 
+    def _camera_changed(self) -> None:
+        """Redraw after the camera moved (each viewport says how)."""
+        raise NotImplementedError
+
+    # Qt event handlers: the mixin comes before the widget class in each viewport's bases.
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        self._press(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if self._move(event, self.height()):  # type: ignore[attr-defined]
+            self._camera_changed()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        self._release()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        self._reset_camera()
+        self._camera_changed()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
+        if self._wheel(event):
+            self._camera_changed()
+
 
 class Viewport(QWidget):
     """Interface of the studio viewport (see :func:`create_viewport`).
@@ -154,7 +178,7 @@ class _ViewportState:
         return Pose.neutral() if self._neutral else self._pose
 
 
-class ImageViewport(Viewport, _CameraControl, _ViewportState):
+class ImageViewport(_CameraControl, _ViewportState, Viewport):
     """Offscreen (EGL) rendering shown as an image: works on every Qt platform."""
 
     kind = "image"
@@ -281,28 +305,14 @@ class ImageViewport(Viewport, _CameraControl, _ViewportState):
     def resizeEvent(self, event: object) -> None:  # noqa: N802 - Qt override
         self._invalidate()
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        self._press(event)
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        if self._move(event, self.height()):
-            self._invalidate()
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        self._release()
-
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        self.reset_view()
-
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
-        if self._wheel(event):
-            self._invalidate()
+    def _camera_changed(self) -> None:
+        self._invalidate()
 
     def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt override
         self._drop_renderer()
 
 
-class _GLSurface(QOpenGLWidget, _CameraControl, _ViewportState):
+class _GLSurface(_CameraControl, _ViewportState, QOpenGLWidget):
     """The QOpenGLWidget inside :class:`GLViewport`."""
 
     def __init__(self, owner: GLViewport, provider: AvatarProvider) -> None:
@@ -349,23 +359,8 @@ class _GLSurface(QOpenGLWidget, _CameraControl, _ViewportState):
         self._renderer.render_to_fbo(self._pose_to_draw(), fbo)
         self._owner.frame_drawn.emit((time.perf_counter() - started) * 1000.0)
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        self._press(event)
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        if self._move(event, self.height()):
-            self.update()
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        self._release()
-
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
-        self._reset_camera()
+    def _camera_changed(self) -> None:
         self.update()
-
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
-        if self._wheel(event):
-            self.update()
 
 
 class GLViewport(Viewport):

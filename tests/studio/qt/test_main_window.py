@@ -493,3 +493,27 @@ def test_dropping_an_audio_file_loads_it(window: MainWindow, qtbot, demo_copy: P
     window.dropEvent(event)
     qtbot.waitUntil(lambda: window.session.audio is not None, timeout=20_000)
     assert Path(window.session.audio.source) == demo_copy
+
+
+def test_mouse_orbits_zooms_and_resets_the_view(window: MainWindow, qtbot) -> None:  # noqa: ANN001
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtTest import QTest
+
+    view = window.viewport
+    view.grab_frame()  # first frame: the camera frames the head
+    framed = view.camera
+    centre = view.rect().center()
+    QTest.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    QTest.mouseMove(view, centre + QPoint(40, 10))
+    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       centre + QPoint(40, 10))
+    assert view.camera.yaw < framed.yaw and view.camera.pitch > framed.pitch
+    wheel = QWheelEvent(QPointF(centre), QPointF(view.mapToGlobal(centre)), QPoint(0, 0),
+                        QPoint(0, 120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view, wheel)
+    assert view.camera.distance < framed.distance
+    QTest.mouseDClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    view.grab_frame()
+    assert view.camera.yaw == framed.yaw and view.camera.distance == framed.distance
