@@ -9,6 +9,7 @@ changed, otherwise the cheap mapping stage on the UI thread.
 
 from __future__ import annotations
 
+import filecmp
 import gc
 import os
 import shutil
@@ -1142,15 +1143,7 @@ class MainWindow(QMainWindow):
 
 def _same_file_content(a: Path, b: Path) -> bool:
     try:
-        if a.stat().st_size != b.stat().st_size:
-            return False
-        with open(a, "rb") as fa, open(b, "rb") as fb:
-            while True:
-                ca, cb = fa.read(1 << 20), fb.read(1 << 20)
-                if ca != cb:
-                    return False
-                if not ca:
-                    return True
+        return filecmp.cmp(a, b, shallow=False)
     except OSError:
         return False
 
