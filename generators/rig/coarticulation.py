@@ -12,7 +12,7 @@ through" an m.
 Examples
 --------
 >>> import numpy as np
->>> from generators.take import PhonemeSegment
+>>> from generators.take import PhonemeSegment, VisemeSegment
 >>> phones = [PhonemeSegment("SIL", 0, .2), PhonemeSegment("AA", .2, .4),
 ...           PhonemeSegment("M", .4, .46), PhonemeSegment("AA", .46, .7),
 ...           PhonemeSegment("SIL", .7, 1.0)]
@@ -36,10 +36,10 @@ from generators.rig.visemes import (
     group_of_channels,
     viseme_table,
 )
-from generators.take import PhonemeSegment
+from generators.take import PhonemeSegment, VisemeSegment
 from renderers.arkit import ARKIT_INDEX, NUM_SHAPES
 
-__all__ = ["CLOSURE_TAPER_S", "PLATEAU", "LipCurves", "coarticulate"]
+__all__ = ["CLOSURE_TAPER_S", "PLATEAU", "LipCurves", "coarticulate", "coarticulate_visemes"]
 
 PLATEAU: float = 0.6
 """Share of a segment's half-length over which its dominance is flat (full strength)."""
@@ -156,13 +156,49 @@ def coarticulate(
     -------
     LipCurves
     """
+    return _coarticulate(articulations(phonemes), times, jaw_gain)
+
+
+def coarticulate_visemes(
+    visemes: Sequence[VisemeSegment],
+    times: np.ndarray,
+    *,
+    jaw_gain: np.ndarray | None = None,
+) -> LipCurves:
+    """Like :func:`coarticulate`, from a viseme timeline (for example one corrected by hand).
+
+    Every segment gets full dominance (the per-phone strengths of
+    :data:`~generators.rig.visemes.PHONE_DOMINANCE` need
+    the phone); an unknown viseme label raises ``ValueError``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from generators.take import VisemeSegment
+    >>> vis = [VisemeSegment("sil", 0, .2), VisemeSegment("PP", .2, .3),
+    ...        VisemeSegment("aa", .3, .6), VisemeSegment("sil", .6, 1.0)]
+    >>> bool(coarticulate_visemes(vis, np.arange(30) / 30).closure_at(0.25) > 0.99)
+    True
+    """
+    table = viseme_table()
+    arts = []
+    for seg in visemes:
+        if seg.viseme not in table:
+            raise ValueError(f"unknown viseme {seg.viseme!r}; use one of {sorted(table)}")
+        if seg.end > seg.start:
+            arts.append(Articulation(seg.viseme, float(seg.start), float(seg.end)))
+    return _coarticulate(arts, times, jaw_gain)
+
+
+def _coarticulate(
+    arts: Sequence[Articulation], times: np.ndarray, jaw_gain: np.ndarray | None
+) -> LipCurves:
     times = np.asarray(times, dtype=np.float64)
     n = times.size
     fps = 1.0 / (times[1] - times[0]) if n > 1 else 30.0
     tau_floor = 0.75 / fps  # never narrower than the frame grid can show smoothly
     table = viseme_table()
     groups = group_of_channels()
-    arts = articulations(phonemes)
     seal_cols = [ARKIT_INDEX[name] for name in _SEAL]
 
     num = np.zeros((n, NUM_SHAPES + 1))  # last column: speech activity (jaw group)
