@@ -197,8 +197,9 @@ class LoadResult:
     worst: list[tuple[float, float]]
 
 
-def load_and_analyse(window: object, path: Path, transcript: str | None,
-                     timeout_s: float = 120.0) -> LoadResult:
+def load_and_analyse(
+    window: object, path: Path, transcript: str | None, timeout_s: float = 120.0
+) -> LoadResult:
     """Load ``path`` into ``window`` (a ``MainWindow``) and wait for the take, recording stalls.
 
     Recording runs from the ``load_audio`` call until the take exists and its first frame has
@@ -230,8 +231,14 @@ def load_and_analyse(window: object, path: Path, transcript: str | None,
     w.viewport.frame_drawn.disconnect(drawn)  # type: ignore[attr-defined]
     if not ok:
         raise RuntimeError(f"no take after {timeout_s:g} s (last error: {w.last_error})")  # type: ignore[attr-defined]
-    return LoadResult(took, recorder.longest_ms, recorder.percentile_ms(99),
-                      len(recorder.gaps_ms), recorder.gaps_ms, recorder.worst())
+    return LoadResult(
+        took,
+        recorder.longest_ms,
+        recorder.percentile_ms(99),
+        len(recorder.gaps_ms),
+        recorder.gaps_ms,
+        recorder.worst(),
+    )
 
 
 def new_window(size: tuple[int, int] = WINDOW_SIZE, settle_s: float = 2.0) -> object:
@@ -256,8 +263,9 @@ def close_window(window: object) -> None:
     process_events_for(0.05)
 
 
-def slider_latencies(window: object, moves: int, playhead_s: float = 2.0,
-                     gap_s: float = 0.05) -> tuple[list[float], list[float], list[float]]:
+def slider_latencies(
+    window: object, moves: int, playhead_s: float = 2.0, gap_s: float = 0.05
+) -> tuple[list[float], list[float], list[float]]:
     """Time ``moves`` slider moves from ``setValue`` to the viewport's next drawn frame.
 
     Returns
@@ -379,7 +387,9 @@ def xvfb_display() -> Iterator[str | None]:
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(
         [exe, "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-        pass_fds=[write_fd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        pass_fds=[write_fd],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     os.close(write_fd)
     display = None
@@ -406,8 +416,9 @@ def xvfb_display() -> Iterator[str | None]:
             proc.wait()
 
 
-def time_to_shown(cmd: list[str], env: dict[str, str],
-                  timeout_s: float = 60.0) -> tuple[float, float, str, int]:
+def time_to_shown(
+    cmd: list[str], env: dict[str, str], timeout_s: float = 60.0
+) -> tuple[float, float, str, int]:
     """Spawn ``cmd`` and time it until it prints the "window shown" line.
 
     Returns
@@ -417,8 +428,9 @@ def time_to_shown(cmd: list[str], env: dict[str, str],
         ``app.run()``), the viewport kind it names and the child's exit code.
     """
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT
+    )
     assert proc.stdout is not None
     line = ""
     try:
@@ -435,8 +447,9 @@ def time_to_shown(cmd: list[str], env: dict[str, str],
             proc.kill()
             proc.wait()
     if not line:
-        raise RuntimeError(f"{' '.join(cmd)} printed no '{SHOWN_MARKER}' line "
-                           f"(exit code {proc.returncode})")
+        raise RuntimeError(
+            f"{' '.join(cmd)} printed no '{SHOWN_MARKER}' line (exit code {proc.returncode})"
+        )
     reported = float(line.split(SHOWN_MARKER)[1].split()[0])
     viewport = line.split("viewport:")[1].split(",")[0].strip() if "viewport:" in line else "?"
     return wall, reported, viewport, proc.returncode
@@ -490,14 +503,21 @@ def torch_probe(env: dict[str, str]) -> tuple[list[str], list[str]]:
         Watched modules in the child's ``sys.modules`` after the window was shown, and the
         ones it tried to import (even unsuccessfully: a finder on ``sys.meta_path`` sees it).
     """
-    proc = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("PROBE "):
             found = json.loads(line.removeprefix("PROBE "))
             return list(found["imported"]), list(found["attempted"])
-    raise RuntimeError(f"the probe's window never showed (exit code {proc.returncode}): "
-                       f"{proc.stderr[-2000:]}")
+    raise RuntimeError(
+        f"the probe's window never showed (exit code {proc.returncode}): {proc.stderr[-2000:]}"
+    )
 
 
 @dataclass
@@ -512,8 +532,9 @@ class StartupRow:
 
 def startup_rows(base_env: dict[str, str], runs: int) -> tuple[list[StartupRow], list[str]]:
     """Time the start-up commands under offscreen and (if available) xcb; probe imports."""
-    commands = [("python -m studio gui", [sys.executable, "-m", "studio", "gui",
-                                          "--exit-after-show"])]
+    commands = [
+        ("python -m studio gui", [sys.executable, "-m", "studio", "gui", "--exit-after-show"])
+    ]
     script = shutil.which("affect-studio", path=str(Path(sys.executable).parent))
     if script is not None:
         commands.append(("affect-studio gui", [script, "gui", "--exit-after-show"]))
@@ -530,12 +551,15 @@ def startup_rows(base_env: dict[str, str], runs: int) -> tuple[list[StartupRow],
                 reported.append(rep)
                 codes.append(code)
                 kinds.add(kind)
-            rows.append(StartupRow(label, platform, "/".join(sorted(kinds)), walls, reported,
-                                   codes))
+            rows.append(
+                StartupRow(label, platform, "/".join(sorted(kinds)), walls, reported, codes)
+            )
         imported, attempted = torch_probe(env)
-        notes.append(f"{platform}: heavy modules imported by the window: "
-                     f"{', '.join(imported) or 'none'}; import attempts: "
-                     f"{', '.join(attempted) or 'none'} (watched: {', '.join(WATCHED_MODULES)})")
+        notes.append(
+            f"{platform}: heavy modules imported by the window: "
+            f"{', '.join(imported) or 'none'}; import attempts: "
+            f"{', '.join(attempted) or 'none'} (watched: {', '.join(WATCHED_MODULES)})"
+        )
 
     env = dict(base_env, QT_QPA_PLATFORM="offscreen")
     env.pop("DISPLAY", None)
@@ -563,19 +587,28 @@ def machine_line() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return (f"machine: {cores} cores ({os.cpu_count()} online){', ' + model if model else ''}; "
-            f"Python {sys.version.split()[0]}")
+    return (
+        f"machine: {cores} cores ({os.cpu_count()} online){', ' + model if model else ''}; "
+        f"Python {sys.version.split()[0]}"
+    )
 
 
 def main() -> None:
     """Print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="fewer repeats (2 start-ups, 8 slider moves, 1 load per mode)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer repeats (2 start-ups, 8 slider moves, 1 load per mode)",
+    )
     ap.add_argument("--startup-runs", type=int, default=None, help="start-ups per command")
     ap.add_argument("--moves", type=int, default=None, help="slider moves")
-    ap.add_argument("--runs", type=int, default=None,
-                    help="load-and-analyse runs per mode (with/without transcript)")
+    ap.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="load-and-analyse runs per mode (with/without transcript)",
+    )
     ap.add_argument("--no-startup", action="store_true", help="skip the start-up rows")
     args = ap.parse_args()
     startup_runs = args.startup_runs or (2 if args.quick else 5)
@@ -615,8 +648,9 @@ def main() -> None:
         for i in range(runs):
             for mode in loads:
                 window = new_window()
-                result = load_and_analyse(window, clip,
-                                          transcript if mode == "with transcript" else None)
+                result = load_and_analyse(
+                    window, clip, transcript if mode == "with transcript" else None
+                )
                 loads[mode].append(result)
                 if mode == "with transcript" and i == 0:
                     vp = window.viewport  # type: ignore[attr-defined]
@@ -634,69 +668,134 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     print(machine_line())
-    print(f"clip: demo line tiled to {CLIP_S:g} s (with its transcript), window "
-          f"{WINDOW_SIZE[0]}x{WINDOW_SIZE[1]}, viewport {viewport_size}")
+    print(
+        f"clip: demo line tiled to {CLIP_S:g} s (with its transcript), window "
+        f"{WINDOW_SIZE[0]}x{WINDOW_SIZE[1]}, viewport {viewport_size}"
+    )
     print()
-    head = (f"{'measurement':<50} {'median':>8} {'p99':>8} {'max':>8} {'target':>9}  "
-            f"{'notes'}")
+    head = f"{'measurement':<50} {'median':>8} {'p99':>8} {'max':>8} {'target':>9}  {'notes'}"
     print(head)
     print("-" * len(head))
 
-    def line(label: str, med: float, p99: float | None, worst: float, unit: str,
-             target: str = "", note: str = "") -> None:
+    def line(
+        label: str,
+        med: float,
+        p99: float | None,
+        worst: float,
+        unit: str,
+        target: str = "",
+        note: str = "",
+    ) -> None:
         d = 2 if unit == "s" else 1
-        cells = [f"{med:.{d}f} {unit}", "-" if p99 is None else f"{p99:.{d}f} {unit}",
-                 f"{worst:.{d}f} {unit}"]
+        cells = [
+            f"{med:.{d}f} {unit}",
+            "-" if p99 is None else f"{p99:.{d}f} {unit}",
+            f"{worst:.{d}f} {unit}",
+        ]
         print(f"{label:<50} " + " ".join(f"{c:>8}" for c in cells) + f" {target:>9}  {note}")
 
     for row in rows:
         bad = [c for c in row.exit_codes if c != 0]
         exits = f"; exit code {bad[0]} in {len(bad)}/{len(row.exit_codes)} runs" if bad else ""
-        line(f"start-up: {row.label} [{row.platform}, {row.viewport}]",
-             statistics.median(row.walls), None, max(row.walls), "s",
-             f"<= {STARTUP_TARGET_S:g} s",
-             f"in-process {statistics.median(row.reported):.2f} s, n={len(row.walls)}{exits}")
+        line(
+            f"start-up: {row.label} [{row.platform}, {row.viewport}]",
+            statistics.median(row.walls),
+            None,
+            max(row.walls),
+            "s",
+            f"<= {STARTUP_TARGET_S:g} s",
+            f"in-process {statistics.median(row.reported):.2f} s, n={len(row.walls)}{exits}",
+        )
     if lat:
-        line("slider -> frame drawn, 60 s clip, no prompt", statistics.median(lat),
-             float(np.percentile(lat, 99)), max(lat), "ms", f"<= {SLIDER_TARGET_MS:g} ms",
-             f"n={len(lat)}, CPU median {statistics.median(lat_cpu):.1f} ms")
-        line("  Session.remap() alone", statistics.median(remaps), None, max(remaps), "ms",
-             note=f"n={len(remaps)}, CPU median {statistics.median(remaps_cpu):.1f} ms")
+        line(
+            "slider -> frame drawn, 60 s clip, no prompt",
+            statistics.median(lat),
+            float(np.percentile(lat, 99)),
+            max(lat),
+            "ms",
+            f"<= {SLIDER_TARGET_MS:g} ms",
+            f"n={len(lat)}, CPU median {statistics.median(lat_cpu):.1f} ms",
+        )
+        line(
+            "  Session.remap() alone",
+            statistics.median(remaps),
+            None,
+            max(remaps),
+            "ms",
+            note=f"n={len(remaps)}, CPU median {statistics.median(remaps_cpu):.1f} ms",
+        )
         if renders:
-            line("  viewport render alone (EGL + readback)", statistics.median(renders), None,
-                 max(renders), "ms", note=f"n={len(renders)}")
-        line("  render time reported during the moves", statistics.median(drawn), None,
-             max(drawn), "ms")
+            line(
+                "  viewport render alone (EGL + readback)",
+                statistics.median(renders),
+                None,
+                max(renders),
+                "ms",
+                note=f"n={len(renders)}",
+            )
+        line(
+            "  render time reported during the moves",
+            statistics.median(drawn),
+            None,
+            max(drawn),
+            "ms",
+        )
         gen2 = [ms for gen, ms in pauses if gen == 2]
-        line("  Python gen-2 GC pauses during the moves", statistics.median(gen2) if gen2 else 0,
-             None, max(gen2, default=0.0), "ms", note=f"n={len(gen2)}")
+        line(
+            "  Python gen-2 GC pauses during the moves",
+            statistics.median(gen2) if gen2 else 0,
+            None,
+            max(gen2, default=0.0),
+            "ms",
+            note=f"n={len(gen2)}",
+        )
     if lat_prompt:
-        line(f"slider -> frame drawn, prompt '{PROMPT}'", statistics.median(lat_prompt),
-             float(np.percentile(lat_prompt, 99)), max(lat_prompt), "ms",
-             f"<= {SLIDER_TARGET_MS:g} ms",
-             f"n={len(lat_prompt)}, CPU median {statistics.median(lat_prompt_cpu):.1f} ms")
-        line("  Session.remap() alone", statistics.median(remaps_prompt), None,
-             max(remaps_prompt), "ms",
-             note=f"n={len(remaps_prompt)}, CPU median "
-                  f"{statistics.median(remaps_prompt_cpu):.1f} ms")
+        line(
+            f"slider -> frame drawn, prompt '{PROMPT}'",
+            statistics.median(lat_prompt),
+            float(np.percentile(lat_prompt, 99)),
+            max(lat_prompt),
+            "ms",
+            f"<= {SLIDER_TARGET_MS:g} ms",
+            f"n={len(lat_prompt)}, CPU median {statistics.median(lat_prompt_cpu):.1f} ms",
+        )
+        line(
+            "  Session.remap() alone",
+            statistics.median(remaps_prompt),
+            None,
+            max(remaps_prompt),
+            "ms",
+            note=f"n={len(remaps_prompt)}, CPU median "
+            f"{statistics.median(remaps_prompt_cpu):.1f} ms",
+        )
     for mode, results in loads.items():
         gaps = np.concatenate([r.gaps_ms for r in results])
-        line(f"UI-thread gap, load + analyse, {mode}", float(np.median(gaps)),
-             float(np.percentile(gaps, 99)), max(r.longest_ms for r in results), "ms",
-             f"<= {STALL_TARGET_MS:g} ms",
-             f"analysis {statistics.median(r.analysis_s for r in results):.2f} s, "
-             f"runs={len(results)}")
+        line(
+            f"UI-thread gap, load + analyse, {mode}",
+            float(np.median(gaps)),
+            float(np.percentile(gaps, 99)),
+            max(r.longest_ms for r in results),
+            "ms",
+            f"<= {STALL_TARGET_MS:g} ms",
+            f"analysis {statistics.median(r.analysis_s for r in results):.2f} s, "
+            f"runs={len(results)}",
+        )
     print()
-    print("start-up: wall time from spawn to the 'window shown' line, after one warm-up run; "
-          "'in-process' is the time the window reports from app.run().")
-    print("UI-thread gap: gaps between the ticks of a 5 ms timer from load_audio() until the "
-          "take's first frame is drawn; analysis = load_audio() -> take exists.")
+    print(
+        "start-up: wall time from spawn to the 'window shown' line, after one warm-up run; "
+        "'in-process' is the time the window reports from app.run()."
+    )
+    print(
+        "UI-thread gap: gaps between the ticks of a 5 ms timer from load_audio() until the "
+        "take's first frame is drawn; analysis = load_audio() -> take exists."
+    )
     for note in notes:
         print(note)
     for mode, results in loads.items():
         worst = results[int(np.argmax([r.longest_ms for r in results]))].worst[:3]
         listed = ", ".join(f"{g:.0f} ms at {t:.2f} s" for g, t in worst)
         print(f"longest gaps {mode}: {listed}")
+
 
 if __name__ == "__main__":
     main()

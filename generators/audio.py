@@ -142,8 +142,7 @@ def _decode(p: Path, max_duration: float) -> tuple[np.ndarray, int]:
         if p.suffix.lower() in _FFMPEG_FALLBACK_SUFFIXES:
             return _decode_ffmpeg(p, max_duration)
         raise AudioError(
-            f"cannot decode {p.name} as audio ({_first_line(exc)}); "
-            "use WAV, FLAC, MP3, OGG or M4A"
+            f"cannot decode {p.name} as audio ({_first_line(exc)}); use WAV, FLAC, MP3, OGG or M4A"
         ) from None
     if info.samplerate <= 0:
         raise AudioError(f"audio file has an invalid sample rate: {p}")
@@ -164,8 +163,24 @@ def _decode_ffmpeg(p: Path, max_duration: float) -> tuple[np.ndarray, int]:
 
     rate = 48000
     max_bytes = int((max_duration + 1) * rate * 4)
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(p),
-           "-vn", "-ac", "1", "-ar", str(rate), "-f", "f32le", "-t", str(max_duration + 1), "-"]
+    cmd = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-v",
+        "error",
+        "-nostdin",
+        "-i",
+        str(p),
+        "-vn",
+        "-ac",
+        "1",
+        "-ar",
+        str(rate),
+        "-f",
+        "f32le",
+        "-t",
+        str(max_duration + 1),
+        "-",
+    ]
     proc = subprocess.run(cmd, capture_output=True, check=False)
     if proc.returncode != 0:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()

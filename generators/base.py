@@ -10,7 +10,7 @@ from generators.audio import AudioClip
 from generators.controls import AnimationControls
 from generators.errors import GeneratorError
 from generators.progress import CancelToken, NullProgress, ProgressSink
-from generators.take import EmotionTrack, Take
+from generators.take import EmotionTrack, Take, VisemeSegment
 
 __all__ = [
     "AnimationControls",
@@ -46,6 +46,14 @@ class GenerationRequest:
     controls
         The live animation sliders (:class:`~generators.controls.AnimationControls`); the
         defaults leave the take as generated.
+    visemes
+        A hand-corrected viseme timeline that replaces the analysed one (contiguous from 0 to
+        the clip's duration, see :mod:`generators.viseme_edit`); ``None`` uses the analysis.
+    language
+        The spoken language: ``"auto"`` (English, or lip sync from the sound when the English
+        recogniser cannot explain the voice), ``"en"`` or ``"other"`` (any language, from the
+        sound alone; a transcript is then ignored). See :mod:`generators.language`; generators
+        reject other values with a :class:`~generators.errors.GeneratorError`.
     """
 
     audio: AudioClip
@@ -55,6 +63,8 @@ class GenerationRequest:
     fps: float = 30.0
     seed: int = 0
     controls: AnimationControls = AnimationControls()
+    visemes: tuple[VisemeSegment, ...] | None = None
+    language: str = "auto"
 
 
 @runtime_checkable

@@ -1,6 +1,7 @@
 """Animation controls: the studio's live sliders, applied by a generator's cheap stage.
 
-Every control is a multiplier in ``0..2`` with 1.0 meaning "as generated" (the defaults reproduce
+Every control but one is a multiplier in ``0..2`` with 1.0 meaning "as generated"; ``lip_offset``
+is a time shift in seconds, 0 meaning "as generated" (the defaults reproduce
 a take made without controls exactly). Moving one only re-runs the rig generator's cheap
 :meth:`~generators.rig.generator.RigGenerator.map` stage.
 
@@ -27,15 +28,34 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from generators.errors import PromptError
 
-__all__ = ["CONTROL_RANGE", "AnimationControls"]
+__all__ = ["CONTROL_RANGE", "AnimationControls", "control_default", "control_range"]
 
 CONTROL_RANGE: tuple[float, float] = (0.0, 2.0)
-"""Lowest and highest value of every control."""
+"""Lowest and highest value of the multiplier controls (all but ``lip_offset``)."""
+
+LIP_OFFSET_RANGE: tuple[float, float] = (-0.25, 0.25)
+"""Lowest and highest ``lip_offset`` in seconds."""
+
+
+def control_range(name: str) -> tuple[float, float]:
+    """``(lowest, highest)`` value of one control.
+
+    Examples
+    --------
+    >>> control_range("head_motion"), control_range("lip_offset")
+    ((0.0, 2.0), (-0.25, 0.25))
+    """
+    return LIP_OFFSET_RANGE if name == "lip_offset" else CONTROL_RANGE
+
+
+def control_default(name: str) -> float:
+    """The value of one control that leaves the take as generated (1, or 0 for the offset)."""
+    return 0.0 if name == "lip_offset" else 1.0
 
 
 @dataclass(frozen=True)
 class AnimationControls:
-    """Multipliers (``0..2``, default 1) the studio's sliders drive.
+    """The values the studio's sliders drive: multipliers (``0..2``, default 1) and a time offset.
 
     Parameters
     ----------
@@ -52,6 +72,12 @@ class AnimationControls:
         Scales the amplitude and frequency of gaze saccades (0: steady gaze on the listener).
     head_motion
         Scales the head's sway and nods (0: still head).
+    lip_anticipation
+        Scales how early the mouth moves toward each sound (the visemes' attack times; 0: no
+        earlier than the frame grid needs, 2: twice as early).
+    lip_offset
+        Seconds (-0.25..0.25, default 0) by which the whole mouth track moves: negative is
+        earlier, for an engine's audio latency or an animator's taste.
 
     Raises
     ------
@@ -65,10 +91,12 @@ class AnimationControls:
     blink_rate: float = 1.0
     gaze_activity: float = 1.0
     head_motion: float = 1.0
+    lip_anticipation: float = 1.0
+    lip_offset: float = 0.0
 
     def __post_init__(self) -> None:
-        lo, hi = CONTROL_RANGE
         for f in fields(self):
+            lo, hi = control_range(f.name)
             value = getattr(self, f.name)
             try:
                 number = float(value)
@@ -109,5 +137,5 @@ class AnimationControls:
 
     @property
     def is_default(self) -> bool:
-        """Whether every control is at 1 (the take is exactly as generated)."""
+        """Whether every control is at its default (the take is exactly as generated)."""
         return self == AnimationControls()

@@ -23,16 +23,33 @@ https://github.com/DanielSWolf/rhubarb-lip-sync): phones map to *sets* of accept
 cues too short to register are lengthened or absorbed (``timingOptimization.cpp``: 7-8 cs), and
 in-between shapes smooth big jumps (``tweening.cpp``). Times are whole centiseconds, as in
 Rhubarb, and the total duration is truncated to a multiple of 0.01 s.
+
+A track whose visemes were corrected by hand (:attr:`VisemeTrack.edited
+<generators.take.VisemeTrack>`) is read from its visemes. Away from the corrections the phones
+choose the shapes exactly as before; in a corrected segment (and its neighbours) the phones
+still choose where they made the segment's viseme (so a nudged boundary extends its phone's
+shape), and a viseme no phone explains takes its own shape set (:data:`VISEME_SHAPES`).
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
-from generators.take import PhonemeSegment, VisemeTrack
+from generators.rig.visemes import phone_visemes
+from generators.take import PhonemeSegment, VisemeSegment, VisemeTrack
+from generators.viseme_edit import edited_mask
 
-__all__ = ["MIN_CUE_S", "MIN_TWEEN_S", "SHAPES", "MouthCue", "mouth_cues", "phone_shapes"]
+__all__ = [
+    "MIN_CUE_S",
+    "MIN_TWEEN_S",
+    "SHAPES",
+    "VISEME_SHAPES",
+    "MouthCue",
+    "mouth_cues",
+    "phone_shapes",
+]
 
 SHAPES: str = "ABCDEFGHX"
 """Rhubarb's shape set: basic shapes A-F plus the extended shapes G, H and X."""
@@ -81,11 +98,12 @@ _TWEENS: dict[tuple[str, str], tuple[str, str]] = {
 
 _SILENCE = {"", "SIL", "SP", "SPN", "<SIL>", "<S>", "</S>"}
 
-# Visemes (generators.rig.visemes) -> shape sets, used when a track carries no phones.
-_VISEME_SHAPES: dict[str, str] = {
+VISEME_SHAPES: dict[str, str] = {
     "sil": "X", "PP": "A", "FF": "G", "TH": "BF", "DD": "BF", "kk": "BCEFH", "CH": "BF",
     "SS": "BF", "nn": "BCFH", "RR": "BEF", "aa": "D", "E": "C", "ih": "B", "oh": "E", "ou": "F",
 }  # fmt: skip
+"""Viseme (:data:`~generators.rig.visemes.VISEMES`) -> the Rhubarb shapes it allows, for
+visemes that no phone explains (a track without phones, a hand-corrected stretch)."""
 
 
 @dataclass(frozen=True)
@@ -180,7 +198,8 @@ def mouth_cues(
     Parameters
     ----------
     track
-        Phones (preferred) or, when it has none, visemes of the clip.
+        Phones (preferred) or, when it has none, visemes of the clip; a track corrected by
+        hand follows its visemes (see the module docstring).
     duration
         Clip length in seconds; truncated to a multiple of 0.01 s like Rhubarb does.
     min_cue
@@ -203,7 +222,7 @@ def mouth_cues(
     total = int(duration * 100.0 + 1e-6)
     if total <= 0:
         return []
-    segs = _rough(track, total)
+    segs = _rough(track, total, duration)
     segs = _resolve(segs)
     segs = _pauses(_merge(segs))
     segs = _enforce_min(_merge(segs), max(1, round(min_cue * 100.0)))
@@ -212,15 +231,17 @@ def mouth_cues(
     return [MouthCue(s.start / 100.0, s.end / 100.0, s.shapes) for s in _merge(segs)]
 
 
-def _rough(track: VisemeTrack, total: int) -> list[_Seg]:
+def _rough(track: VisemeTrack, total: int, duration: float = 0.0) -> list[_Seg]:
     """Phones (or visemes) to shape-set segments in centiseconds, gaps filled with X."""
     parts: list[tuple[int, int, str]] = []
-    if track.phonemes:
+    if track.edited and track.phonemes:
+        parts = _corrected_parts(track, total, duration)
+    elif track.phonemes:
         for ph in sorted(track.phonemes, key=lambda s: s.start):
             parts.extend(_phone_parts(ph))
     else:
         for vs in sorted(track.visemes, key=lambda s: s.start):
-            shapes = _VISEME_SHAPES.get(vs.viseme, "B")
+            shapes = VISEME_SHAPES.get(vs.viseme, "B")
             parts.append((_cs(vs.start), _cs(vs.end), shapes))
     segs: list[_Seg] = []
     cursor = 0
@@ -235,6 +256,77 @@ def _rough(track: VisemeTrack, total: int) -> list[_Seg]:
     if cursor < total:
         segs.append(_Seg(cursor, total, "X"))
     return segs
+
+
+def _corrected_parts(track: VisemeTrack, total: int, duration: float) -> list[tuple[int, int, str]]:
+    """Shape sets of a hand-corrected track, per centisecond then run-length encoded.
+
+    Segments away from every correction keep the phones' shapes exactly. In a corrected
+    segment and its two neighbours, a centisecond whose phone part made the segment's
+    viseme keeps that part's shapes; the others take the shapes of the nearest such
+    centisecond in the segment, and a segment no phone part explains takes
+    :data:`VISEME_SHAPES`.
+    """
+    shapes_cs = ["X"] * total
+    for seg in _rough(VisemeTrack(list(track.phonemes)), total):
+        shapes_cs[seg.start : seg.end] = [seg.shapes] * seg.dur
+    made_cs = ["sil"] * total  # the viseme each centisecond's phone part stands for
+    for ph in track.phonemes:
+        for a, b, viseme in _phone_part_visemes(ph):
+            a, b = max(0, min(a, total)), max(0, min(b, total))
+            made_cs[a:b] = [viseme] * (b - a)
+    visemes = sorted(track.visemes, key=lambda s: s.start)
+    changed = edited_mask(VisemeTrack(list(track.phonemes), visemes, edited=True), duration)
+    near_change = [any(changed[max(0, i - 1) : i + 2]) for i in range(len(visemes))]
+    parts: list[tuple[int, int, str]] = []
+
+    def add(c0: int, c1: int, shapes: str) -> None:
+        if parts and parts[-1][1] == c0 and parts[-1][2] == shapes:
+            parts[-1] = (parts[-1][0], c1, shapes)
+        else:
+            parts.append((c0, c1, shapes))
+
+    for i, vs in enumerate(visemes):
+        a, b = _clip_cs(vs, total)
+        if b <= a:
+            continue
+        if not near_change[i]:
+            for c in range(a, b):
+                add(c, c + 1, shapes_cs[c])
+            continue
+        kept = [c for c in range(a, b) if made_cs[c] == vs.viseme]
+        if not kept:
+            add(a, b, VISEME_SHAPES.get(vs.viseme, "B"))
+            continue
+        for c in range(a, b):
+            source = c
+            if made_cs[c] != vs.viseme:
+                k = bisect.bisect_left(kept, c)
+                source = min(
+                    (kept[j] for j in (k - 1, k) if 0 <= j < len(kept)),
+                    key=lambda x: abs(x - c),
+                )
+            add(c, c + 1, shapes_cs[source])
+    return parts
+
+
+def _phone_part_visemes(ph: PhonemeSegment) -> list[tuple[int, int, str]]:
+    """The centisecond parts of one phone, as :func:`_phone_parts` cuts them, with the
+    viseme each part stands for (a diphthong's two parts: its two visemes)."""
+    start, end = _cs(ph.start), _cs(ph.end)
+    vis = phone_visemes(ph.phone)
+    out = []
+    prev = start
+    for k, (frac, _shapes) in enumerate(phone_shapes(ph.phone, ph.end - ph.start)):
+        stop = end if frac >= 1.0 else start + int((end - start) * frac)
+        if stop > prev:
+            out.append((prev, stop, vis[min(k, len(vis) - 1)]))
+            prev = stop
+    return out
+
+
+def _clip_cs(seg: VisemeSegment, total: int) -> tuple[int, int]:
+    return max(0, min(_cs(seg.start), total)), max(0, min(_cs(seg.end), total))
 
 
 def _phone_parts(ph: PhonemeSegment) -> list[tuple[int, int, str]]:

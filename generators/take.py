@@ -193,12 +193,18 @@ class VisemeTrack:
     visemes
         Viseme segments derived from the phones.
     method
-        How the phones were found: ``"forced-alignment"`` or ``"phone-recognition"``.
+        How the phones were found: ``"forced-alignment"``, ``"phone-recognition"`` or
+        ``"acoustic"`` (any language, from the sound alone; representative phones).
+    edited
+        Whether the visemes were corrected by hand (see :mod:`generators.viseme_edit`): they
+        then cover the clip from 0 to its end and no longer follow from the phones, which
+        stay as analysed.
     """
 
     phonemes: list[PhonemeSegment] = field(default_factory=list)
     visemes: list[VisemeSegment] = field(default_factory=list)
     method: str = ""
+    edited: bool = False
 
     def viseme_at(self, t: float) -> str:
         """The viseme label at time ``t`` (``"sil"`` outside every segment)."""
@@ -236,9 +242,7 @@ class EmotionState:
     def blend(self, other: EmotionState, w: float) -> EmotionState:
         """Linear blend toward ``other`` by ``w`` in 0..1."""
         names = set(self.mixture) | set(other.mixture)
-        mix = {
-            n: (1 - w) * self.mixture.get(n, 0.0) + w * other.mixture.get(n, 0.0) for n in names
-        }
+        mix = {n: (1 - w) * self.mixture.get(n, 0.0) + w * other.mixture.get(n, 0.0) for n in names}
         mix = {n: v for n, v in mix.items() if v > 1e-6}
 
         def lerp(a: float, b: float) -> float:

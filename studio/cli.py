@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from generators.language import AUTO, LANGUAGES
+
 __all__ = ["main"]
 
 MAX_TRANSCRIPT_BYTES = 256 * 1024
@@ -93,10 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("audio", metavar="AUDIO", help="voice line (wav, flac, mp3, ogg, m4a)")
     render.add_argument("--transcript", metavar="TEXT|@FILE",
                         help="what is said (enables forced alignment); @FILE reads a text file")
+    render.add_argument("--language", choices=LANGUAGES, default=AUTO,
+                        help="spoken language: auto (English; without a transcript, lip sync "
+                        "from the sound when the English recogniser cannot follow the voice), "
+                        "en, or other (any language: lip sync from the sound alone, a "
+                        "transcript is ignored); default auto")
     emotion = render.add_mutually_exclusive_group()
     emotion.add_argument("--prompt", default="", help='emotion prompt, e.g. "quietly furious"')
     emotion.add_argument("--emotion-track", metavar="FILE",
                          help="JSON list of {start, end, prompt} segments along the timeline")
+    render.add_argument("--visemes", metavar="FILE",
+                        help="hand-corrected lip sync: JSON list of {viseme, start, end}, or a "
+                        "curves .json whose lipSync visemes were corrected")
     render.add_argument("--intensity", type=_unit, default=1.0, help="emotion intensity 0..1")
     render.add_argument("--avatar", metavar="FILE", help="avatar .glb/.gltf (default: built-in)")
     render.add_argument("--fps", type=_fps, default=30.0, help="frames per second (default 30)")
@@ -193,6 +203,12 @@ def _cmd_render(args: argparse.Namespace) -> int:
     session.seed = args.seed
     session.load_audio(args.audio)
     session.set_transcript(transcript)
+    session.set_language(args.language)
+    if args.visemes:
+        from studio.viseme_track_file import load_viseme_track
+
+        assert session.audio is not None
+        session.set_visemes(load_viseme_track(args.visemes, session.audio.duration))
     session.set_intensity(args.intensity)
     if args.emotion_track:
         from studio.emotion_track_file import load_emotion_track

@@ -23,7 +23,9 @@ from generators.audio import AudioClip
 from generators.controls import AnimationControls
 from generators.emotion.parse import parse_prompt
 from generators.errors import GeneratorError, PromptError
-from generators.take import EmotionSegment, EmotionTrack
+from generators.language import LANGUAGES
+from generators.take import EmotionSegment, EmotionTrack, VisemeSegment
+from generators.viseme_edit import VisemeEditError, validate_timeline
 from studio.errors import ProjectError
 from studio.project_io import (
     MAX_SEGMENTS,
@@ -32,7 +34,13 @@ from studio.project_io import (
     migrate,
     save_project,
 )
-from studio.project_schema import CURRENT_VERSION, FORMAT_NAME, Project, ProjectSegment
+from studio.project_schema import (
+    CURRENT_VERSION,
+    FORMAT_NAME,
+    Project,
+    ProjectLipSync,
+    ProjectSegment,
+)
 from studio.session import RenderSettings, Session
 
 __all__ = [
@@ -43,6 +51,7 @@ __all__ = [
     "PreparedProject",
     "Project",
     "ProjectError",
+    "ProjectLipSync",
     "ProjectSegment",
     "apply_project",
     "load_project",
@@ -88,6 +97,7 @@ def session_to_project(session: Session) -> Project:
         version=CURRENT_VERSION,
         audio_path=audio_path,
         transcript=session.transcript,
+        language=session.language,
         segments=[
             ProjectSegment(float(s.start), None if s.end is None else float(s.end), s.prompt,
                            _segment_intensity(s))
@@ -103,6 +113,9 @@ def session_to_project(session: Session) -> Project:
         if session.avatar_path is None
         else Path(os.path.abspath(session.avatar_path)),
         controls=session.controls.as_dict(),
+        lip_sync=None
+        if session.visemes is None or audio is None
+        else ProjectLipSync(audio.sha256, session.visemes),
     )
 
 
@@ -111,7 +124,9 @@ class PreparedProject:
     """A project whose audio is decoded and prompts parsed, ready to apply in one step.
 
     Made by :func:`prepare_project` (slow part; safe on a worker thread, touches no
-    session) and applied with :meth:`apply_to` (fast; cannot fail).
+    session) and applied with :meth:`apply_to` (fast; cannot fail). ``visemes`` are the
+    hand-corrected lip sync that still applies (checked against the audio); ``notices`` say
+    what was dropped and why, for the user.
     """
 
     project: Project
@@ -120,6 +135,8 @@ class PreparedProject:
     controls: AnimationControls
     settings: RenderSettings
     missing: list[str]
+    visemes: tuple[VisemeSegment, ...] | None = None
+    notices: tuple[str, ...] = ()
 
     def apply_to(self, session: Session) -> list[str]:
         """Make ``session`` reflect the project; return the roles of missing files."""
@@ -128,6 +145,7 @@ class PreparedProject:
         session.take = None
         text = project.transcript
         session.transcript = text.strip() if text and text.strip() else None
+        session.language = project.language
         session.emotion = self.emotion
         session.intensity = float(project.intensity)
         session.seed = int(project.seed)
@@ -136,8 +154,11 @@ class PreparedProject:
         session.avatar_path = None if project.avatar_path is None else str(project.avatar_path)
         session._avatar = None
         session.controls = self.controls
+        lip_sync = project.lip_sync
+        session.restore_visemes(self.visemes, lip_sync.audio_sha256 if lip_sync else "")
         for what in (
-            "audio", "transcript", "emotion", "intensity", "avatar", "settings", "controls"
+            "audio", "transcript", "language", "emotion", "intensity", "avatar", "settings",
+            "controls", "visemes",
         ):
             session._changed(what)
         return list(self.missing)
@@ -170,6 +191,11 @@ def prepare_project(project: Project) -> PreparedProject:
         segments.append(EmotionSegment(seg.start, seg.end, seg.prompt, state))
     if not 0.0 <= project.intensity <= 1.0:
         raise ProjectError(f"intensity must be between 0 and 1, got {project.intensity}")
+    if project.language not in LANGUAGES:
+        raise ProjectError(
+            f"language must be one of {', '.join(LANGUAGES)}, got {project.language!r:.40}"
+        )
+    visemes, notices = _lip_sync_for(project.lip_sync, audio)
     return PreparedProject(
         project=project,
         audio=audio,
@@ -177,7 +203,31 @@ def prepare_project(project: Project) -> PreparedProject:
         controls=_build_controls(project.controls),
         settings=RenderSettings(fps=project.fps, width=project.width, height=project.height),
         missing=sorted(missing),
+        visemes=visemes,
+        notices=notices,
     )
+
+
+def _lip_sync_for(
+    lip_sync: ProjectLipSync | None, audio: AudioClip | None
+) -> tuple[tuple[VisemeSegment, ...] | None, tuple[str, ...]]:
+    """The corrected visemes that still apply to ``audio``, and a notice if they were dropped.
+
+    Without audio (a missing file) they are kept, to apply once the same file is relinked.
+    """
+    if lip_sync is None:
+        return None, ()
+    if audio is None:
+        return lip_sync.visemes, ()
+    if audio.sha256 != lip_sync.audio_sha256:
+        return None, (
+            "The voice line changed since its lip sync was corrected by hand: the corrections "
+            "were dropped",
+        )
+    try:
+        return validate_timeline(lip_sync.visemes, audio.duration), ()
+    except VisemeEditError as exc:
+        raise ProjectError(f"lipSync: {exc}") from None
 
 
 def apply_project(project: Project, session: Session) -> list[str]:

@@ -16,17 +16,29 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from generators.controls import CONTROL_RANGE, AnimationControls
+from generators.controls import AnimationControls, control_range
 from generators.emotion.parse import MAX_PROMPT_LENGTH
+from generators.language import AUTO, LANGUAGES
+from generators.rig.visemes import VISEMES
+from generators.take import VisemeSegment
+from generators.viseme_edit import MAX_SEGMENTS as MAX_VISEMES
+from generators.viseme_edit import VisemeEditError, validate_timeline
 from studio.errors import ExportError, ProjectError
 from studio.exporters.text_output import write_text_atomic
-from studio.project_schema import CURRENT_VERSION, FORMAT_NAME, Project, ProjectSegment
+from studio.project_schema import (
+    CURRENT_VERSION,
+    FORMAT_NAME,
+    Project,
+    ProjectLipSync,
+    ProjectSegment,
+)
 
 __all__ = [
     "MAX_CONTROLS",
     "MAX_FILE_BYTES",
     "MAX_SEGMENTS",
     "MAX_TRANSCRIPT_BYTES",
+    "MAX_VISEMES",
     "MIGRATIONS",
     "PROJECT_SUFFIX",
     "load_project",
@@ -45,6 +57,7 @@ MAX_PATH_CHARS = 4096
 MAX_SIDE = 4096
 MAX_SEED = 2**63 - 1
 _GENERATOR_NAME = re.compile(r"[a-z][a-z0-9_\-]{0,63}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _DRIVE = re.compile(r"[A-Za-z]:")
 
 Json = dict[str, Any]
@@ -117,6 +130,7 @@ def project_to_dict(project: Project, folder: Path, *, absolute_paths: bool = Fa
         if project.audio_path is None
         else _stored(project.audio_path, folder, "audio", absolute_paths),
         "transcript": project.transcript,
+        "language": project.language,
         "emotion": [
             {"start": s.start, "end": s.end, "prompt": s.prompt, "intensity": s.intensity}
             for s in project.segments
@@ -129,6 +143,14 @@ def project_to_dict(project: Project, folder: Path, *, absolute_paths: bool = Fa
         if project.avatar_path is None
         else _stored(project.avatar_path, folder, "avatar", absolute_paths),
         "controls": dict(project.controls),
+        "lipSync": None if project.lip_sync is None else _lip_sync_to_dict(project.lip_sync),
+    }
+
+
+def _lip_sync_to_dict(lip_sync: ProjectLipSync) -> Json:
+    return {
+        "audioSha256": lip_sync.audio_sha256,
+        "visemes": [{"viseme": v.viseme, "start": v.start, "end": v.end} for v in lip_sync.visemes],
     }
 
 
@@ -283,15 +305,51 @@ def _controls(value: Any) -> dict[str, float]:
     if len(obj) > MAX_CONTROLS:
         raise ProjectError(f"controls has more than {MAX_CONTROLS} entries")
     known = AnimationControls.names()
-    lo, hi = CONTROL_RANGE
     out: dict[str, float] = {}
     for name, v in obj.items():
         if name not in known:
             raise ProjectError(
                 f"unknown animation control {name!r:.40} (known: {', '.join(known)})"
             )
-        out[name] = _number(v, f"control {name}", lo, hi)
+        out[name] = _number(v, f"control {name}", *control_range(name))
     return out
+
+
+def _lip_sync(value: Any) -> ProjectLipSync | None:
+    """The hand-corrected viseme timeline, checked as untrusted input (bounded count)."""
+    if value is None:
+        return None
+    obj = _object(value, "lipSync")
+    sha = obj.get("audioSha256")
+    if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
+        raise ProjectError(
+            f'lipSync needs the "audioSha256" of its voice line (64 lower-case hex digits), '
+            f"got {sha!r:.40}"
+        )
+    items = obj.get("visemes")
+    if not isinstance(items, list) or not items:
+        raise ProjectError(
+            "lipSync visemes must be a non-empty list of {viseme, start, end} segments"
+        )
+    if len(items) > MAX_VISEMES:
+        raise ProjectError(f"lipSync has {len(items)} visemes, more than the {MAX_VISEMES} allowed")
+    segments = []
+    for i, item in enumerate(items):
+        what = f"lipSync viseme {i}"
+        seg = _object(item, what)
+        label = seg.get("viseme")
+        if not isinstance(label, str) or label not in VISEMES:
+            raise ProjectError(
+                f"{what} is {label!r:.40}, not a viseme (use one of: {' '.join(VISEMES)})"
+            )
+        start = _number(seg.get("start"), f"{what} start", 0.0, 1e7)
+        end = _number(seg.get("end"), f"{what} end", 0.0, 1e7)
+        segments.append(VisemeSegment(label, start, end))
+    try:
+        timeline = validate_timeline(segments, max(s.end for s in segments))
+    except VisemeEditError as exc:
+        raise ProjectError(f"lipSync: {exc}") from None
+    return ProjectLipSync(sha, timeline)
 
 
 def project_from_dict(data: Any, folder: Path, *, absolute_paths: bool = False) -> Project:
@@ -331,6 +389,9 @@ def project_from_dict(data: Any, folder: Path, *, absolute_paths: bool = False) 
             raise ProjectError(
                 f"transcript is longer than {MAX_TRANSCRIPT_BYTES // 1024} KiB (split the line)"
             )
+    language = obj.get("language", AUTO)
+    if not isinstance(language, str) or language not in LANGUAGES:
+        raise ProjectError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r:.40}")
     items = obj.get("emotion", [])
     if not isinstance(items, list):
         raise ProjectError(f"emotion must be a list of segments, got {type(items).__name__}")
@@ -353,6 +414,7 @@ def project_from_dict(data: Any, folder: Path, *, absolute_paths: bool = False) 
         version=CURRENT_VERSION,
         audio_path=_path(obj.get("audio"), folder, "audio", absolute_paths),
         transcript=transcript,
+        language=language,
         segments=segments,
         intensity=_number(obj.get("intensity", 1.0), "intensity", 0.0, 1.0),
         seed=_integer(obj.get("seed", 0), "seed", -MAX_SEED, MAX_SEED),
@@ -362,6 +424,7 @@ def project_from_dict(data: Any, folder: Path, *, absolute_paths: bool = False) 
         height=height,
         avatar_path=_path(obj.get("avatar"), folder, "avatar", absolute_paths),
         controls=_controls(obj.get("controls")),
+        lip_sync=_lip_sync(obj.get("lipSync")),
     )
 
 

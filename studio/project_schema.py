@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generators.take import VisemeSegment
+
 __all__ = [
     "CURRENT_VERSION",
     "FORMAT_NAME",
     "Project",
+    "ProjectLipSync",
     "ProjectSegment",
 ]
 
@@ -45,6 +48,24 @@ class ProjectSegment:
     intensity: float | None = None
 
 
+@dataclass(frozen=True)
+class ProjectLipSync:
+    """The lip sync as corrected by hand, with the voice line it was corrected for.
+
+    Parameters
+    ----------
+    audio_sha256
+        Hash of the voice line (:attr:`~generators.audio.AudioClip.sha256`) whose analysis the
+        corrections belong to, with the project's transcript and language; other audio drops
+        them.
+    visemes
+        The corrected viseme timeline, contiguous from 0 to the clip's duration.
+    """
+
+    audio_sha256: str
+    visemes: tuple[VisemeSegment, ...]
+
+
 @dataclass
 class Project:
     """Everything needed to reopen a piece of work.
@@ -58,6 +79,9 @@ class Project:
         Absolute path of the voice line, or ``None`` when none was chosen yet.
     transcript
         What is said, or ``None``: recognise phones from the audio.
+    language
+        The spoken language (:data:`~generators.language.LANGUAGES`): ``"auto"`` (files
+        without the field), ``"en"``, or ``"other"`` (lip sync from the sound alone).
     segments
         Emotion prompts along the timeline.
     intensity
@@ -73,11 +97,14 @@ class Project:
     controls
         Animation controls (:class:`~generators.controls.AnimationControls` name ->
         multiplier 0..2); absent names keep their default of 1.
+    lip_sync
+        The hand-corrected viseme timeline, or ``None``: the analysis as it is.
     """
 
     version: int = CURRENT_VERSION
     audio_path: Path | None = None
     transcript: str | None = None
+    language: str = "auto"
     segments: list[ProjectSegment] = field(default_factory=list)
     intensity: float = 1.0
     seed: int = 0
@@ -87,6 +114,7 @@ class Project:
     height: int = 720
     avatar_path: Path | None = None
     controls: dict[str, float] = field(default_factory=dict)
+    lip_sync: ProjectLipSync | None = None
 
     def referenced_files(self) -> dict[str, Path]:
         """The files the project points to, by role (``"audio"``, ``"avatar"``)."""

@@ -16,9 +16,11 @@ from typing import Any
 from generators.audio import AudioClip
 from generators.base import AnimationControls, GenerationRequest, Generator, create_generator
 from generators.emotion.parse import parse_prompt
-from generators.errors import PromptError
+from generators.errors import GeneratorError, PromptError
+from generators.language import AUTO, check_language
 from generators.progress import CancelToken, NullProgress, ProgressSink, SubProgress
-from generators.take import EmotionTrack, Take
+from generators.take import EmotionTrack, Take, VisemeSegment
+from generators.viseme_edit import changed_mask, validate_timeline
 from renderers.avatar import Avatar
 from renderers.pose import Pose
 from studio.errors import StudioError
@@ -60,6 +62,7 @@ class Session:
 
     audio: AudioClip | None = None
     transcript: str | None = None
+    language: str = AUTO
     emotion: EmotionTrack = field(default_factory=EmotionTrack)
     intensity: float = 1.0
     seed: int = 0
@@ -71,9 +74,13 @@ class Session:
     _avatar: Avatar | None = field(default=None, repr=False)
     _listeners: list[Listener] = field(default_factory=list, repr=False)
     _generator: Generator | None = field(default=None, repr=False)
-    _analyses: OrderedDict[tuple[str, str | None], Any] = field(
+    _analyses: OrderedDict[tuple[str, str | None, str], Any] = field(
         default_factory=OrderedDict, repr=False
     )
+    _viseme_edits: OrderedDict[Any, tuple[VisemeSegment, ...]] = field(
+        default_factory=OrderedDict, repr=False
+    )
+    _pending_visemes: tuple[Any, tuple[VisemeSegment, ...]] | None = field(default=None, repr=False)
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener(what_changed)`` after every change."""
@@ -90,15 +97,155 @@ class Session:
         return self.audio
 
     def set_audio(self, clip: AudioClip | None) -> None:
-        """Select an already decoded voice line (``None``: no audio); the take is dropped."""
+        """Select an already decoded voice line (``None``: no audio); the take is dropped.
+
+        Lip-sync corrections made for another voice line stop applying (see :attr:`visemes`).
+        """
+        had_edits = self.visemes is not None
         self.audio = clip
         self.take = None
+        self._adopt_pending_visemes()
         self._changed("audio")
+        self._visemes_followed(had_edits)
 
     def set_transcript(self, text: str | None) -> None:
-        """Set what is said (``None`` or blank: recognise phones from the audio)."""
+        """Set what is said (``None`` or blank: recognise phones from the audio).
+
+        Lip-sync corrections made for another transcript stop applying (see :attr:`visemes`).
+        """
+        had_edits = self.visemes is not None
         self.transcript = text.strip() if text and text.strip() else None
         self._changed("transcript")
+        self._visemes_followed(had_edits)
+
+    def set_language(self, language: str) -> None:
+        """Set the spoken language: ``"auto"``, ``"en"`` or ``"other"`` (any language, lip
+        sync from the sound alone; see :mod:`generators.language`).
+
+        Like a new transcript, it needs a new audio analysis; lip-sync corrections made under
+        another setting stop applying (see :attr:`visemes`).
+
+        Raises
+        ------
+        GeneratorError
+            If ``language`` is not one of the accepted values.
+        """
+        language = check_language(language)
+        had_edits = self.visemes is not None
+        self.language = language
+        self._changed("language")
+        self._visemes_followed(had_edits)
+
+    # ------------------------------------------------------------------ lip-sync corrections
+
+    @property
+    def visemes(self) -> tuple[VisemeSegment, ...] | None:
+        """The hand-corrected viseme timeline of the current analysis, or ``None``.
+
+        Corrections belong to one analysis (the voice line's hash, the transcript and the
+        language): under another voice line, transcript or language they no longer apply and
+        this is ``None``
+        (listeners hear ``"visemes_set_aside"``); going back (undo) applies them again. The
+        corrections of the last :data:`MAX_CACHED_ANALYSES` analyses are kept.
+        """
+        key = self._analysis_key()
+        return None if key is None else self._viseme_edits.get(key)
+
+    def set_visemes(self, visemes: tuple[VisemeSegment, ...] | None) -> None:
+        """Correct the lip sync by hand, or go back to the analysis with ``None``.
+
+        Parameters
+        ----------
+        visemes
+            A viseme timeline of the current voice line, contiguous from 0 to its duration
+            (made with :mod:`generators.viseme_edit`); it replaces the analysed visemes in
+            every take until changed. Re-mapping (:meth:`remap`) is enough to apply it. A
+            timeline that says what the analysis says is no correction: :attr:`visemes`
+            becomes ``None``.
+
+        Raises
+        ------
+        StudioError
+            If no voice line is selected.
+        generators.viseme_edit.VisemeEditError
+            If ``visemes`` is not a timeline of the current voice line.
+        """
+        key = self._analysis_key()
+        if visemes is None:
+            if key is not None:
+                self._viseme_edits.pop(key, None)
+        else:
+            if key is None or self.audio is None:
+                raise StudioError("choose a voice line before correcting its lip sync")
+            timeline = validate_timeline(tuple(visemes), self.audio.duration)
+            if self._is_analysed(timeline):
+                self._viseme_edits.pop(key, None)  # corrected back to what the analysis says
+            else:
+                self._viseme_edits[key] = timeline
+                self._viseme_edits.move_to_end(key)
+                while len(self._viseme_edits) > MAX_CACHED_ANALYSES:
+                    self._viseme_edits.popitem(last=False)
+        self._changed("visemes")
+
+    def _is_analysed(self, timeline: tuple[VisemeSegment, ...]) -> bool:
+        analysed = getattr(self.cached_analysis(), "viseme_timeline", None)
+        if analysed is None:
+            return False
+        reference = tuple(analysed())
+        return len(reference) == len(timeline) and not any(changed_mask(timeline, reference))
+
+    def viseme_timeline(self) -> tuple[VisemeSegment, ...] | None:
+        """The timeline a lip-sync correction starts from: :attr:`visemes` if there are
+        corrections, else the analysed visemes; ``None`` until the audio is analysed."""
+        if self.visemes is not None:
+            return self.visemes
+        analysed = getattr(self.cached_analysis(), "viseme_timeline", None)
+        return None if analysed is None else tuple(analysed())
+
+    def restore_visemes(
+        self, visemes: tuple[VisemeSegment, ...] | None, audio_sha256: str = ""
+    ) -> None:
+        """Forget every stored correction, then keep ``visemes`` for the voice line whose
+        hash is ``audio_sha256`` and the current transcript and language (an opened project's).
+
+        Without a voice line the corrections wait for one with that hash (a missing file
+        relinked) under these settings. Emits nothing: the caller announces the change.
+
+        Raises
+        ------
+        generators.viseme_edit.VisemeEditError
+            If the voice line matches but ``visemes`` is not a timeline of it.
+        """
+        self._viseme_edits.clear()
+        self._pending_visemes = None
+        if visemes is None:
+            return
+        if self.audio is None:
+            self._pending_visemes = (self._analysis_key_for(audio_sha256), tuple(visemes))
+        elif self.audio.sha256 == audio_sha256:
+            key = self._analysis_key()
+            self._viseme_edits[key] = validate_timeline(tuple(visemes), self.audio.duration)
+
+    def _adopt_pending_visemes(self) -> None:
+        pending, clip = self._pending_visemes, self.audio
+        if pending is None or clip is None:
+            return
+        key, visemes = pending
+        if key != self._analysis_key():
+            return  # not that recording (yet), or other settings: keep waiting
+        self._pending_visemes = None
+        try:
+            timeline = validate_timeline(visemes, clip.duration)
+        except GeneratorError:
+            return
+        self._viseme_edits[self._analysis_key()] = timeline
+
+    def _visemes_followed(self, had_edits: bool) -> None:
+        self._adopt_pending_visemes()
+        if had_edits and self.visemes is None:
+            self._changed("visemes_set_aside")
+        elif self.visemes is not None:
+            self._changed("visemes")
 
     def set_prompt(self, prompt: str, intensity: float | None = None) -> None:
         """Use one emotion prompt for the whole clip."""
@@ -151,6 +298,8 @@ class Session:
             fps=self.settings.fps,
             seed=self.seed,
             controls=self.controls,
+            visemes=self.visemes,
+            language=self.language,
         )
 
     # ------------------------------------------------------------------ generation
@@ -168,13 +317,17 @@ class Session:
         gen = self.generator
         return bool(getattr(gen, "supports_live_edits", False)) and hasattr(gen, "analyse")
 
-    def _analysis_key(self) -> tuple[str, str | None] | None:
+    def _analysis_key(self) -> tuple[str, str | None, str] | None:
         if self.audio is None:
             return None
-        return (self.audio.sha256, self.transcript)
+        return self._analysis_key_for(self.audio.sha256)
+
+    def _analysis_key_for(self, audio_sha256: str) -> tuple[str, str | None, str]:
+        """The analysis key of the current settings with the voice line ``audio_sha256``."""
+        return (audio_sha256, self.transcript, self.language)
 
     def cached_analysis(self) -> Any | None:
-        """The stored audio analysis for the current audio and transcript, if there is one."""
+        """The stored audio analysis for the current audio, transcript and language, if any."""
         key = self._analysis_key()
         if key is None or key not in self._analyses:
             return None
@@ -216,7 +369,7 @@ class Session:
             ``True`` if it belongs to the current audio and transcript (so :meth:`remap` can
             use it now); a stale analysis is still kept for undo.
         """
-        key = (analysis.audio_sha256, analysis.transcript)
+        key = (analysis.audio_sha256, analysis.transcript, getattr(analysis, "language", AUTO))
         self._analyses[key] = analysis
         self._analyses.move_to_end(key)
         while len(self._analyses) > MAX_CACHED_ANALYSES:

@@ -80,3 +80,17 @@ def test_gui_start_imports_no_torch():
     )
     assert loaded["PySide6"]
     assert not any(loaded[m] for m in ("torch", "diffusers", "transformers")), loaded
+
+
+def test_qt_contract_covers_every_module_outside_studio_qt():
+    import tomllib
+
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    qt_only = next(c for c in contracts if c["name"] == "Qt only inside studio.qt")
+    listed = set(qt_only["source_modules"])
+    studio = REPO_ROOT / "studio"
+    modules = {f"studio.{p.stem}" for p in studio.glob("*.py") if not p.stem.startswith("__")}
+    modules |= {f"studio.{p.name}" for p in studio.iterdir() if (p / "__init__.py").exists()}
+    missing = sorted(modules - listed - {"studio.qt"})
+    assert not missing, f"add {missing} to the 'Qt only inside studio.qt' contract"

@@ -1,6 +1,6 @@
 """The rig generator: a chain of small pure passes from a voice line to ARKit-52 curves.
 
-Analysis (expensive, audio + transcript only):
+Analysis (expensive, audio + transcript + language only):
 
 * :mod:`~generators.rig.energy`: RMS loudness envelope;
 * :mod:`~generators.rig.text_normalise`, :mod:`~generators.rig.pronunciation`,
@@ -8,6 +8,13 @@ Analysis (expensive, audio + transcript only):
 * :mod:`~generators.rig.sphinx`, :mod:`~generators.rig.forced_alignment`,
   :mod:`~generators.rig.phone_recognition`: PocketSphinx (offline, bundled en-US model);
 * :mod:`~generators.rig.transcript_check`: is the transcript what is said?
+  :mod:`~generators.rig.transcript_alignment`: that check and the alignment, for one utterance;
+* :mod:`~generators.rig.voice_activity`, :mod:`~generators.rig.long_alignment`: long clips cut
+  at pauses and aligned stretch by stretch, a stretch whose words do not fit falling back to
+  phone recognition;
+* :mod:`~generators.rig.acoustic_lipsync`: any language: syllables, pauses and coarse mouth
+  shapes from the sound alone; :mod:`~generators.rig.language_check`: can the English
+  recogniser follow the voice (``language="auto"``)?
 * :mod:`~generators.rig.lipsync`: the lip-sync analysis pass tying those together.
 
 Mapping (cheap, re-run when a slider moves):

@@ -39,7 +39,14 @@ from generators.rig.visemes import (
 from generators.take import PhonemeSegment, VisemeSegment
 from renderers.arkit import ARKIT_INDEX, NUM_SHAPES
 
-__all__ = ["CLOSURE_TAPER_S", "PLATEAU", "LipCurves", "coarticulate", "coarticulate_visemes"]
+__all__ = [
+    "CLOSURE_JAW_MAX",
+    "CLOSURE_TAPER_S",
+    "PLATEAU",
+    "LipCurves",
+    "coarticulate",
+    "coarticulate_visemes",
+]
 
 PLATEAU: float = 0.6
 """Share of a segment's half-length over which its dominance is flat (full strength)."""
@@ -53,6 +60,12 @@ distant plateaus is abrupt (a held shape that snaps). 1.5 opens from rest in ~15
 CLOSURE_TAPER_S: float = 0.04
 """Seconds over which a forced bilabial closure blends in and out."""
 
+CLOSURE_JAW_MAX: float = 0.25
+"""Highest ``jawOpen`` kept through a bilabial closure: between open vowels the jaw stays
+partly open while the lips close (``mouthClose`` matches it), as in natural speech."""
+
+_JAW = ARKIT_INDEX["jawOpen"]
+_CLOSE = ARKIT_INDEX["mouthClose"]
 _SEAL = ("mouthClose", "mouthPressLeft", "mouthPressRight")  # only where the lips must meet
 _REST_DOMINANCE = 1e-3  # a faint pull toward the rest pose, so no frame is undefined
 _SPREAD = 6.0  # dominance support, in time constants, beyond the plateau
@@ -86,19 +99,25 @@ class LipCurves:
     seal: np.ndarray | None = None
 
     def closure_at(self, t: float) -> float:
-        """How closed the lips are at time ``t``: ``mouthClose`` relative to the p/b/m target."""
-        target = viseme_table()["PP"].weight("mouthClose")
-        col = self.weights[:, ARKIT_INDEX["mouthClose"]]
-        return float(np.interp(t, self.times, col) / target)
+        """How sealed the lips are at time ``t``, 0..1.
+
+        1 where ``mouthClose`` cancels the whole jaw opening (or the jaw is shut), 0 where the
+        jaw opens with no ``mouthClose``: ``1 - max(jaw - close, 0) / max(jaw, 0.05)``.
+        """
+        jaw = float(np.interp(t, self.times, self.weights[:, _JAW]))
+        close = float(np.interp(t, self.times, self.weights[:, _CLOSE]))
+        return 1.0 - max(jaw - close, 0.0) / max(jaw, 0.05)
 
 
-def _dominance(art: Articulation, times: np.ndarray, tau_floor: float) -> tuple[slice, np.ndarray]:
+def _dominance(
+    art: Articulation, times: np.ndarray, tau_floor: float, anticipation: float = 1.0
+) -> tuple[slice, np.ndarray]:
     """Dominance shape (0..1, before the per-group strength) of one target over a frame window."""
     spec = viseme_table()[art.viseme]
     centre = 0.5 * (art.start + art.end)
     half = 0.5 * (art.end - art.start)
     plateau = PLATEAU * half
-    attack = max(spec.attack, tau_floor)
+    attack = max(spec.attack * anticipation, tau_floor)
     release = max(spec.release, tau_floor)
     lo = np.searchsorted(times, centre - plateau - _SPREAD * attack, side="left")
     hi = np.searchsorted(times, centre + plateau + _SPREAD * release, side="right")
@@ -111,19 +130,26 @@ def _dominance(art: Articulation, times: np.ndarray, tau_floor: float) -> tuple[
 def _closure_bump(
     art: Articulation, before: float, after: float, times: np.ndarray, fps: float
 ) -> tuple[slice, np.ndarray]:
-    """1 around a bilabial's centre (at least +-0.6 frame), tapering to 0 on each side.
+    """1 while a bilabial holds the lips shut, tapering to 0 on each side.
 
-    The taper is at most :data:`CLOSURE_TAPER_S` and at most half the neighbouring segment
-    (``before`` / ``after`` seconds long), so a short vowel between two closures still opens.
+    The lips are shut over the phone itself, from its start (the moment the closure silences
+    the sound) to its end (the release), widened by up to half a frame on each side so the
+    frame nearest each edge shows the contact: on a coarse frame grid the contact then starts
+    within half a frame of the true onset instead of a whole frame late. The widening is at
+    most a quarter of the neighbouring segment (``before`` / ``after`` seconds long), and the
+    taper at most :data:`CLOSURE_TAPER_S` and half that segment, so a short vowel between two
+    closures still opens. At least the frame nearest the centre is always shut.
     """
     centre = 0.5 * (art.start + art.end)
-    hold = max(0.3 * (art.end - art.start), 0.6 / fps)
-    t_before = float(np.clip(0.5 * before, 0.012, CLOSURE_TAPER_S))
-    t_after = float(np.clip(0.5 * after, 0.012, CLOSURE_TAPER_S))
-    lo = np.searchsorted(times, centre - hold - 3.0 * t_before, side="left")
-    hi = np.searchsorted(times, centre + hold + 3.0 * t_after, side="right")
+    half_frame = 0.5 / fps
+    left = min(art.start, centre - 0.6 * half_frame)
+    right = max(art.end + min(half_frame, 0.15 * after), centre + 0.6 * half_frame)
+    t_before = float(np.clip(0.3 * before, 0.01, CLOSURE_TAPER_S))
+    t_after = float(np.clip(0.3 * after, 0.01, CLOSURE_TAPER_S))
+    lo = np.searchsorted(times, left - 3.0 * t_before, side="left")
+    hi = np.searchsorted(times, right + 3.0 * t_after, side="right")
     t = times[lo:hi]
-    d = np.maximum(np.abs(t - centre) - hold, 0.0)
+    d = np.maximum(np.maximum(left - t, t - right), 0.0)
     taper = np.where(t < centre, t_before, t_after)
     return slice(lo, hi), np.exp(-((d / taper) ** 2))
 
@@ -139,6 +165,7 @@ def coarticulate(
     times: np.ndarray,
     *,
     jaw_gain: np.ndarray | None = None,
+    anticipation: float = 1.0,
 ) -> LipCurves:
     """Turn phones into smooth mouth curves sampled at ``times``.
 
@@ -151,12 +178,15 @@ def coarticulate(
     jaw_gain
         Optional ``(N,)`` multiplier of the jaw opening (for example
         :meth:`~generators.rig.energy.EnergyEnvelope.loudness_gain`).
+    anticipation
+        Multiplier (0..2) of every viseme's attack time, how early the mouth moves toward a
+        sound (1: the viseme table's timing; 0: no earlier than the frame grid needs).
 
     Returns
     -------
     LipCurves
     """
-    return _coarticulate(articulations(phonemes), times, jaw_gain)
+    return _coarticulate(articulations(phonemes), times, jaw_gain, anticipation)
 
 
 def coarticulate_visemes(
@@ -164,6 +194,7 @@ def coarticulate_visemes(
     times: np.ndarray,
     *,
     jaw_gain: np.ndarray | None = None,
+    anticipation: float = 1.0,
 ) -> LipCurves:
     """Like :func:`coarticulate`, from a viseme timeline (for example one corrected by hand).
 
@@ -187,12 +218,17 @@ def coarticulate_visemes(
             raise ValueError(f"unknown viseme {seg.viseme!r}; use one of {sorted(table)}")
         if seg.end > seg.start:
             arts.append(Articulation(seg.viseme, float(seg.start), float(seg.end)))
-    return _coarticulate(arts, times, jaw_gain)
+    return _coarticulate(arts, times, jaw_gain, anticipation)
 
 
 def _coarticulate(
-    arts: Sequence[Articulation], times: np.ndarray, jaw_gain: np.ndarray | None
+    arts: Sequence[Articulation],
+    times: np.ndarray,
+    jaw_gain: np.ndarray | None,
+    anticipation: float = 1.0,
 ) -> LipCurves:
+    if not 0.0 <= anticipation <= 2.0:
+        raise ValueError(f"anticipation must be between 0 and 2, got {anticipation!r}")
     times = np.asarray(times, dtype=np.float64)
     n = times.size
     fps = 1.0 / (times[1] - times[0]) if n > 1 else 30.0
@@ -205,7 +241,7 @@ def _coarticulate(
     den = np.full((n, 3), _REST_DOMINANCE)
     for art in arts:
         spec = table[art.viseme]
-        window, shape = _dominance(art, times, tau_floor)
+        window, shape = _dominance(art, times, tau_floor, anticipation)
         if shape.size == 0:
             continue
         dom = shape[:, None] * (spec.dominance * art.strength)[None, :]  # (w, 3)
@@ -237,10 +273,17 @@ def _coarticulate(
         window, bump = _closure_bump(art, before, after, times, fps)
         seal[window] = np.maximum(seal[window], bump)
         b = bump[:, None]
+        seg = weights[window]
+        target = np.repeat(spec.weights[None, :].astype(np.float64), len(seg), axis=0)
+        # The lips close, the jaw need not: it rises only to CLOSURE_JAW_MAX, and mouthClose
+        # (which in ARKit cancels the jaw's lip opening) matches it, so the lips meet, not
+        # overlap, and the jaw moves no faster than a jaw can.
+        jaw = np.clip(seg[:, _JAW], spec.weights[_JAW], max(CLOSURE_JAW_MAX, spec.weights[_JAW]))
+        target[:, _JAW] = jaw
+        target[:, _CLOSE] = jaw
         mouth = groups != 2  # lips and jaw; the tongue keeps its own path
-        seg = weights[window][:, mouth]
-        blended_seg = (1.0 - b) * seg + b * spec.weights[mouth]
-        weights[window, :] = _set_cols(weights[window], mouth, blended_seg)
+        blended = (1.0 - b) * seg[:, mouth] + b * target[:, mouth]
+        weights[window, :] = _set_cols(seg, mouth, blended)
 
     return LipCurves(
         times,

@@ -2,12 +2,16 @@
 
 A chain of small pure passes, split into two stages so a GUI can re-run only the cheap one:
 
-* :meth:`RigGenerator.analyse` (expensive, depends on the audio and transcript only):
+* :meth:`RigGenerator.analyse` (expensive, depends on the audio, transcript and language only):
   loudness envelope -> lip-sync phones (forced alignment with a transcript, phone recognition
-  without) -> emphasised syllables;
+  without; for a voice line in another language, syllables and pauses from the sound alone)
+  -> emphasised syllables;
 * :meth:`RigGenerator.map` (cheap, milliseconds, depends on every slider): phones -> visemes ->
   coarticulated mouth curves (jaw scaled by loudness) -> emotion layer -> blinks -> head sway and
-  nods -> gaze saccades and eyeLook shapes -> :class:`~generators.take.Take`.
+  nods -> gaze saccades and eyeLook shapes -> :class:`~generators.take.Take`. A hand-corrected
+  viseme timeline in the request (:attr:`~generators.base.GenerationRequest.visemes`) reshapes
+  the mouth curves where it differs from the analysis
+  (:mod:`~generators.rig.corrected_lipsync`) and becomes the take's viseme track.
 
 :meth:`RigGenerator.generate` runs both.
 
@@ -34,9 +38,11 @@ import numpy as np
 
 from generators.base import GenerationRequest
 from generators.errors import AudioError, GeneratorError
+from generators.language import AUTO, check_language
 from generators.progress import CancelToken, NullProgress, ProgressSink, SubProgress
 from generators.rig.blinks import Blink, blink_curves, plan_blinks
 from generators.rig.coarticulation import coarticulate
+from generators.rig.corrected_lipsync import corrected_lip_curves
 from generators.rig.emotion_layer import combine_with_lipsync, emotion_curves
 from generators.rig.energy import EnergyEnvelope, energy_envelope
 from generators.rig.gaze import (
@@ -46,10 +52,11 @@ from generators.rig.gaze import (
     gaze_motion,
 )
 from generators.rig.head_motion import emphasis_peaks, head_motion
-from generators.rig.lipsync import SpeechAnalysis, analyse_speech
+from generators.rig.lipsync import ACOUSTIC, SpeechAnalysis, analyse_speech
 from generators.rig.live_controls import scale_articulation, scale_emotion_regions
 from generators.rig.visemes import phones_to_visemes
-from generators.take import CurveSet, Provenance, Take, VisemeTrack, frame_count
+from generators.take import CurveSet, Provenance, Take, VisemeSegment, VisemeTrack, frame_count
+from generators.viseme_edit import complete_timeline, edited_mask, validate_timeline
 from renderers.arkit import ARKIT_INDEX
 
 __all__ = ["MAX_FPS", "MIN_DURATION_S", "RigAnalysis", "RigGenerator"]
@@ -85,6 +92,8 @@ class RigAnalysis:
         Loudness envelope.
     emphasis
         ``(time, strength)`` of emphasised syllables.
+    language
+        The language setting the analysis was made for (:mod:`generators.language`).
     """
 
     audio_sha256: str
@@ -94,17 +103,31 @@ class RigAnalysis:
     speech: SpeechAnalysis
     envelope: EnergyEnvelope
     emphasis: list[tuple[float, float]] = field(default_factory=list)
+    language: str = AUTO
+
+    def viseme_timeline(self) -> tuple[VisemeSegment, ...]:
+        """The analysed visemes as a full timeline from 0 to the clip's end: where a hand
+        correction (:mod:`generators.viseme_edit`) starts from."""
+        return complete_timeline(phones_to_visemes(self.speech.phonemes), self.duration)
 
     def matches(self, request: GenerationRequest) -> bool:
-        """Whether this analysis is still valid for ``request`` (same audio and transcript)."""
+        """Whether this analysis is still valid for ``request`` (same audio, transcript and
+        language)."""
         return (
             request.audio.sha256 == self.audio_sha256
             and _clean(request.transcript) == self.transcript
+            and request.language == self.language
         )
 
 
 def _clean(transcript: str | None) -> str | None:
     return transcript.strip() if transcript and transcript.strip() else None
+
+
+def _engine(method: str) -> str:
+    if method == ACOUSTIC:
+        return "acoustic syllable analysis (any language)"
+    return f"pocketsphinx {_version()} (bundled en-US model)"
 
 
 def _version() -> str:
@@ -145,7 +168,7 @@ class RigGenerator:
         Parameters
         ----------
         request
-            Only ``audio`` and ``transcript`` are used.
+            Only ``audio``, ``transcript`` and ``language`` are used.
         progress
             Receives 0..1 progress with messages.
         cancel
@@ -155,6 +178,8 @@ class RigGenerator:
         ------
         AudioError
             If the clip is shorter than :data:`MIN_DURATION_S`.
+        GeneratorError
+            If the language is not one of :data:`~generators.language.LANGUAGES`.
         TranscriptError
             If the transcript is unusable or does not match the audio.
         Cancelled
@@ -163,6 +188,7 @@ class RigGenerator:
         sink = progress or NullProgress()
         token = cancel or CancelToken()
         clip = request.audio
+        language = check_language(request.language)
         if clip.duration < MIN_DURATION_S:
             raise AudioError(
                 f"audio is too short ({clip.duration * 1000:.0f} ms); use a clip of at least "
@@ -175,6 +201,7 @@ class RigGenerator:
         speech = analyse_speech(
             clip,
             transcript,
+            language=language,
             envelope=envelope,
             progress=SubProgress(sink, 0.02, 0.97),
             cancel=token,
@@ -184,7 +211,14 @@ class RigGenerator:
         emphasis = emphasis_peaks(envelope, speech.phonemes)
         sink.report(1.0, "audio analysed")
         return RigAnalysis(
-            clip.sha256, transcript, clip.duration, clip.source, speech, envelope, emphasis
+            clip.sha256,
+            transcript,
+            clip.duration,
+            clip.source,
+            speech,
+            envelope,
+            emphasis,
+            language=language,
         )
 
     def map(
@@ -212,6 +246,9 @@ class RigGenerator:
         ------
         GeneratorError
             If ``analysis`` was made from other audio or another transcript, or fps is invalid.
+        VisemeEditError
+            If ``request.visemes`` is not a timeline of this clip (unknown label, gaps, other
+            length).
         PromptError
             If the intensity is outside 0..1.
         """
@@ -219,7 +256,7 @@ class RigGenerator:
         token = cancel or CancelToken()
         if not analysis.matches(request):
             raise GeneratorError(
-                "the audio analysis belongs to another clip or transcript; analyse again"
+                "the audio analysis belongs to another clip, transcript or language; analyse again"
             )
         fps = float(request.fps)
         if not (0 < fps <= MAX_FPS) or not np.isfinite(fps):
@@ -230,7 +267,26 @@ class RigGenerator:
 
         controls = request.controls
         sink.report(0.0, "shaping visemes into mouth curves")
-        lip = coarticulate(phonemes, times, jaw_gain=analysis.envelope.loudness_gain(times))
+        # The lip offset moves the mouth track: frame t shows the mouth of t - offset.
+        lip_times = times - controls.lip_offset
+        jaw_gain = analysis.envelope.loudness_gain(lip_times)
+        corrected = (
+            None
+            if request.visemes is None
+            else validate_timeline(request.visemes, analysis.duration)
+        )
+        anticipation = controls.lip_anticipation
+        if corrected is None:
+            lip = coarticulate(phonemes, lip_times, jaw_gain=jaw_gain, anticipation=anticipation)
+        else:
+            lip = corrected_lip_curves(
+                phonemes,
+                corrected,
+                lip_times,
+                analysis.duration,
+                jaw_gain=jaw_gain,
+                anticipation=anticipation,
+            )
         lip_weights = scale_articulation(lip, controls.lip_articulation)
         token.raise_if_cancelled()
 
@@ -267,12 +323,19 @@ class RigGenerator:
         token.raise_if_cancelled()
 
         curves = CurveSet(fps, weights.astype(np.float32), head, eyes)
-        visemes = VisemeTrack(list(phonemes), phones_to_visemes(phonemes), analysis.speech.method)
+        if corrected is None:
+            visemes = VisemeTrack(
+                list(phonemes), phones_to_visemes(phonemes), analysis.speech.method
+            )
+        else:
+            visemes = VisemeTrack(
+                list(phonemes), list(corrected), analysis.speech.method, edited=True
+            )
         take = Take(
             curves=curves,
             visemes=visemes,
             emotion=request.emotion,
-            provenance=self._provenance(analysis, request, n, blinks),
+            provenance=self._provenance(analysis, request, n, blinks, visemes),
             audio_path=analysis.audio_path,
             duration=analysis.duration,
         )
@@ -293,7 +356,12 @@ class RigGenerator:
     # ------------------------------------------------------------------ helpers
 
     def _provenance(
-        self, analysis: RigAnalysis, request: GenerationRequest, n: int, blinks: list[Blink]
+        self,
+        analysis: RigAnalysis,
+        request: GenerationRequest,
+        n: int,
+        blinks: list[Blink],
+        visemes: VisemeTrack,
     ) -> Provenance:
         settings: dict[str, object] = {
             "fps": float(request.fps),
@@ -306,9 +374,12 @@ class RigGenerator:
             "emotion_transition": request.emotion.transition,
             "transcript_provided": analysis.transcript is not None,
             "transcript": analysis.transcript,
+            "language": analysis.language,
             "lip_sync": analysis.speech.method,
             "lip_sync_diagnostics": dict(analysis.speech.diagnostics),
-            "speech_engine": f"pocketsphinx {_version()} (bundled en-US model)",
+            "lip_sync_edited": visemes.edited,
+            "visemes_edited": sum(edited_mask(visemes, analysis.duration)),
+            "speech_engine": _engine(analysis.speech.method),
             "blinks": len(blinks),
             "controls": request.controls.as_dict(),
         }

@@ -2,7 +2,15 @@
 
 With a transcript: normalise it; score it against the audio and compare with free phone
 recognition (rejecting a transcript that does not match, before paying for the timing pass);
-then force-align it for the phone timings. Without one: phone recognition alone.
+then force-align it for the phone timings (:mod:`~generators.rig.transcript_alignment`). A
+clip longer than 30 s is aligned in pause-separated stretches, each checked on its own; a
+stretch whose words do not fit falls back to phone recognition and the diagnostics say so
+(:mod:`~generators.rig.long_alignment`). Without one: phone recognition alone.
+
+With ``language="other"`` (any language) the phones come from the sound alone
+(:mod:`~generators.rig.acoustic_lipsync`) and a transcript is ignored. With ``"auto"`` and no
+transcript, the same acoustic pass takes over when the English recogniser cannot explain the
+voice (:mod:`~generators.rig.language_check`).
 """
 
 from __future__ import annotations
@@ -11,27 +19,22 @@ from dataclasses import dataclass, field
 
 from generators.audio import AudioClip
 from generators.errors import TranscriptError
+from generators.language import AUTO, OTHER, check_language
 from generators.progress import CancelToken, NullProgress, ProgressSink
+from generators.rig.acoustic_lipsync import ACOUSTIC, analyse_acoustics
 from generators.rig.energy import EnergyEnvelope, energy_envelope
-from generators.rig.forced_alignment import (
-    ALIGN_CONFIG,
-    WordSegment,
-    alignment_score,
-    force_align,
-)
-from generators.rig.phone_recognition import recognise_phones
+from generators.rig.forced_alignment import ALIGN_CONFIG, WordSegment
+from generators.rig.language_check import english_confidence
+from generators.rig.long_alignment import align_long_clip
+from generators.rig.phone_recognition import recognise_lip_phones
 from generators.rig.pronunciation import Pronouncer
 from generators.rig.sphinx import decoder, pcm16
 from generators.rig.text_normalise import normalise_transcript
-from generators.rig.transcript_check import (
-    TranscriptCheck,
-    needs_recognition,
-    score_ratio,
-    untranscribed_speech,
-)
+from generators.rig.transcript_alignment import align_with_check
+from generators.rig.voice_activity import SINGLE_UTTERANCE_MAX_S
 from generators.take import PhonemeSegment
 
-__all__ = ["FORCED_ALIGNMENT", "PHONE_RECOGNITION", "SpeechAnalysis", "analyse_speech"]
+__all__ = ["ACOUSTIC", "FORCED_ALIGNMENT", "PHONE_RECOGNITION", "SpeechAnalysis", "analyse_speech"]
 
 FORCED_ALIGNMENT = "forced-alignment"
 PHONE_RECOGNITION = "phone-recognition"
@@ -48,11 +51,14 @@ class SpeechAnalysis:
     phonemes
         Contiguous phone segments (``"SIL"`` for pauses).
     method
-        :data:`FORCED_ALIGNMENT` or :data:`PHONE_RECOGNITION`.
+        :data:`FORCED_ALIGNMENT`, :data:`PHONE_RECOGNITION` or :data:`ACOUSTIC` (from the
+        sound alone, any language).
     words
         Aligned words (forced alignment only).
     diagnostics
-        Numbers worth keeping in the provenance (transcript check, guessed pronunciations).
+        Numbers worth keeping in the provenance (transcript check, guessed pronunciations;
+        for a long clip each stretch with its method and why it fell back, see
+        :meth:`~generators.rig.long_alignment.LongAlignment.diagnostics`).
     """
 
     phonemes: list[PhonemeSegment]
@@ -72,10 +78,49 @@ def _check_length(words: list[str], duration: float) -> None:
         )
 
 
+def _from_the_sound(clip: AudioClip, transcript: str | None, sink: ProgressSink) -> SpeechAnalysis:
+    """``language="other"``: syllables, pauses and mouth shapes from acoustic features."""
+    sink.report(0.0, "finding syllables and pauses in the sound")
+    acoustic = analyse_acoustics(clip)
+    diagnostics: dict[str, object] = {"language_mode": "acoustic", **acoustic.diagnostics}
+    if transcript is not None and transcript.strip():
+        diagnostics["transcript_ignored"] = True
+    sink.report(1.0, "syllables found")
+    return SpeechAnalysis(acoustic.phonemes, ACOUSTIC, diagnostics=diagnostics)
+
+
+def _without_transcript(
+    clip: AudioClip, pcm: bytes, language: str, sink: ProgressSink, token: CancelToken
+) -> SpeechAnalysis:
+    """English phone recognition; under ``"auto"``, the acoustic pass if it is unsure."""
+    sink.report(0.0, "recognising phones (no transcript)")
+    rec = recognise_lip_phones(pcm)
+    if language != AUTO:
+        sink.report(1.0, "phones recognised")
+        return SpeechAnalysis(rec.phones, PHONE_RECOGNITION)
+    token.raise_if_cancelled()
+    sink.report(0.9, "checking how well English phones explain the voice")
+    acoustic = analyse_acoustics(clip)
+    confidence = english_confidence(rec, acoustic.speech)
+    if confidence.low:
+        sink.report(1.0, "syllables found (lip sync from the sound)")
+        diagnostics: dict[str, object] = {
+            "language_mode": "acoustic",
+            "language_reason": confidence.reason,
+            **confidence.diagnostics(),
+            **acoustic.diagnostics,
+        }
+        return SpeechAnalysis(acoustic.phonemes, ACOUSTIC, diagnostics=diagnostics)
+    sink.report(1.0, "phones recognised")
+    diagnostics = {"language_mode": "en", **confidence.diagnostics()}
+    return SpeechAnalysis(rec.phones, PHONE_RECOGNITION, diagnostics=diagnostics)
+
+
 def analyse_speech(
     clip: AudioClip,
     transcript: str | None,
     *,
+    language: str = AUTO,
     envelope: EnergyEnvelope | None = None,
     progress: ProgressSink | None = None,
     cancel: CancelToken | None = None,
@@ -88,6 +133,8 @@ def analyse_speech(
         The voice line (any sample rate; resampled to 16 kHz mono).
     transcript
         What is said, or ``None``/blank to recognise phones without one.
+    language
+        ``"auto"``, ``"en"`` or ``"other"`` (see :mod:`generators.language`).
     envelope
         The clip's RMS envelope, if already computed.
     progress
@@ -101,6 +148,8 @@ def analyse_speech(
 
     Raises
     ------
+    GeneratorError
+        If ``language`` is not one of the accepted values.
     TranscriptError
         If the transcript has no words, is too long for the audio, or does not match it.
     Cancelled
@@ -108,12 +157,11 @@ def analyse_speech(
     """
     sink = progress or NullProgress()
     token = cancel or CancelToken()
+    if check_language(language) == OTHER:
+        return _from_the_sound(clip, transcript, sink)
     pcm = pcm16(clip)
     if transcript is None or not transcript.strip():
-        sink.report(0.0, "recognising phones (no transcript)")
-        rec = recognise_phones(pcm)
-        sink.report(1.0, "phones recognised")
-        return SpeechAnalysis(rec.phones, PHONE_RECOGNITION)
+        return _without_transcript(clip, pcm, language, sink, token)
 
     words = normalise_transcript(transcript)
     if not words:
@@ -123,32 +171,15 @@ def analyse_speech(
         )
     _check_length(words, clip.duration)
     env = envelope or energy_envelope(clip)
-    sink.report(0.0, f"checking that the {len(words)} words fit the audio")
-    score = alignment_score(pcm, words)
-    if score is None:
-        raise TranscriptError(
-            "transcript does not match the audio (it cannot be aligned); "
-            "check the transcript or omit it"
-        )
-    TranscriptCheck(score).raise_if_mismatched()
-    token.raise_if_cancelled()
-    ratio = None
-    if needs_recognition(score):
-        sink.report(0.3, "recognising phones for comparison")
-        ratio = score_ratio(score, recognise_phones(pcm))
-        TranscriptCheck(score, ratio).raise_if_mismatched()
-        token.raise_if_cancelled()
-    sink.report(0.65, f"aligning {len(words)} words to the audio")
-    alignment = force_align(pcm, words)
-    check = TranscriptCheck(score, ratio, untranscribed_speech(alignment, env))
-    check.raise_if_mismatched()
-    sink.report(1.0, "transcript aligned")
-    diagnostics: dict[str, object] = {
-        "alignment_score": round(score, 2),
-        "score_ratio": None if ratio is None else round(ratio, 3),
-        "untranscribed_speech": round(check.untranscribed_speech, 3),
-        "words": len(words),
-    }
+    if clip.duration > SINGLE_UTTERANCE_MAX_S:
+        long = align_long_clip(pcm, words, env, clip.duration, progress=sink, cancel=token)
+        if long is not None:
+            return SpeechAnalysis(
+                long.phones, FORCED_ALIGNMENT, long.words, long.diagnostics(len(words))
+            )
+    checked = align_with_check(pcm, words, env, progress=sink, cancel=token)
+    alignment = checked.raise_if_mismatched()
+    diagnostics: dict[str, object] = {**checked.diagnostics(), "words": len(words)}
     if alignment.derived_words:
         diagnostics["guessed_pronunciations"] = list(alignment.derived_words)
     return SpeechAnalysis(alignment.phones, FORCED_ALIGNMENT, alignment.words, diagnostics)

@@ -18,6 +18,7 @@ import numpy as np
 from generators.audio import AudioClip
 
 __all__ = [
+    "DITHER_SEED",
     "FRAME_RATE",
     "SAMPLE_RATE",
     "DecoderConfig",
@@ -98,6 +99,10 @@ _decoders: dict[DecoderConfig, tuple[object, threading.Lock]] = {}
 def decoder(config: DecoderConfig) -> Iterator[object]:
     """Borrow the shared decoder for ``config`` (built on first use), exclusively.
 
+    The front end is reset first: its noise removal carries an estimate over from one
+    utterance to the next, which would make a clip's phones depend on what the shared decoder
+    heard before.
+
     Examples
     --------
     >>> with decoder(DecoderConfig("align")) as d:
@@ -113,14 +118,27 @@ def decoder(config: DecoderConfig) -> Iterator[object]:
             _decoders[config] = entry
     dec, dec_lock = entry
     with dec_lock:
+        dec.reinit_feat()  # type: ignore[attr-defined]  # forget the last clip's noise estimate
         yield dec
 
 
+DITHER_SEED: int = 16000
+"""Seed of the dither noise, fixed so the same audio always gives the same phones."""
+
+
 def pcm16(clip: AudioClip) -> bytes:
-    """The clip as 16 kHz mono 16-bit little-endian PCM bytes (what PocketSphinx reads)."""
-    mono = clip.resampled(SAMPLE_RATE)
-    pcm = (np.clip(mono.samples, -1.0, 1.0) * 32767.0).astype("<i2")
-    return pcm.tobytes()
+    """The clip as 16 kHz mono 16-bit little-endian PCM bytes (what PocketSphinx reads).
+
+    Triangular dither of one least significant bit is added before rounding: stretches of
+    digital silence (exact zeros, as synthesised or gated audio has) otherwise drive the
+    decoder's log filterbank energies to minus infinity and whole utterances fail to align.
+    The noise is seeded, so the result is deterministic.
+    """
+    mono = clip.resampled(SAMPLE_RATE).samples
+    rng = np.random.default_rng(DITHER_SEED)
+    noise = rng.random(mono.size, dtype=np.float32) - rng.random(mono.size, dtype=np.float32)
+    pcm = np.clip(np.rint(np.clip(mono, -1.0, 1.0) * 32767.0 + noise), -32768, 32767)
+    return pcm.astype("<i2").tobytes()
 
 
 _LN_BASE = float(np.log(1.0001))

@@ -73,6 +73,12 @@ class TranscriptCheck:
         score was confident enough not to need the comparison.
     untranscribed_speech
         Share of speech frames (by loudness) that the alignment labels as silence.
+    partial_ratio
+        Score ratio at or above which a transcript leaving speech unaligned is suspicious
+        (:data:`PARTIAL_SCORE_RATIO` for a whole clip).
+    max_ratio
+        Score ratio at or above which the transcript is wrong (:data:`MAX_SCORE_RATIO` for a
+        whole clip).
 
     Examples
     --------
@@ -85,15 +91,17 @@ class TranscriptCheck:
     alignment_score: float
     score_ratio: float | None = None
     untranscribed_speech: float = 0.0
+    partial_ratio: float = PARTIAL_SCORE_RATIO
+    max_ratio: float = MAX_SCORE_RATIO
 
     @property
     def reason(self) -> str:
         """Why the transcript is rejected (empty when it is accepted)."""
         if not math.isfinite(self.alignment_score):
             return "the words do not fit the sounds"
-        if self.score_ratio is not None and self.score_ratio >= MAX_SCORE_RATIO:
+        if self.score_ratio is not None and self.score_ratio >= self.max_ratio:
             return "the words do not fit the sounds"
-        suspicious = self.score_ratio is None or self.score_ratio >= PARTIAL_SCORE_RATIO
+        suspicious = self.score_ratio is None or self.score_ratio >= self.partial_ratio
         if suspicious and self.untranscribed_speech >= PARTIAL_UNTRANSCRIBED:
             pct = round(100 * self.untranscribed_speech)
             return f"{pct}% of the speech is not covered by the transcript"

@@ -9,7 +9,7 @@ Examples
 (('PP',), ('aa', 'ih'))
 >>> table = viseme_table()
 >>> round(float(table["PP"].weight("mouthClose")), 2)
-0.35
+0.06
 >>> [v.viseme for v in phones_to_visemes([PhonemeSegment("M", 0.0, 0.1)])]
 ['PP']
 """

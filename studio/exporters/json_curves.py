@@ -2,7 +2,8 @@
 
 Audio2Face readers (Blender, Unreal and three.js importers) read the top-level keys
 ``exportFps``, ``numPoses``, ``numFrames``, ``facsNames`` and ``weightMat``; everything else this
-studio knows about a take (head and eye rotation, per-frame emotion, provenance) lives under one
+studio knows about a take (head and eye rotation, per-frame emotion, the timed phones and
+visemes of the lip sync, provenance) lives under one
 extra key, ``affectStudio``, which such readers ignore. See "File formats (contract)" in the
 design guide; :func:`studio.exporters.json_curves_reader.read_curves_json` reads it back.
 """
@@ -95,6 +96,18 @@ def curves_document(take: Take, *, decimals: int = 5) -> dict[str, Any]:
             "eyeRotation": np.round(eyes, decimals).tolist(),
             "emotion": emotion,
             "mixture": mixture,
+            "lipSync": {
+                "method": take.visemes.method,
+                "edited": take.visemes.edited,
+                "phonemes": [
+                    {"phone": p.phone, "start": _round(p.start, 4), "end": _round(p.end, 4)}
+                    for p in take.visemes.phonemes
+                ],
+                "visemes": [
+                    {"viseme": v.viseme, "start": _round(v.start, 4), "end": _round(v.end, 4)}
+                    for v in take.visemes.visemes
+                ],
+            },
             "provenance": {
                 "generator": prov.generator,
                 "version": prov.version,

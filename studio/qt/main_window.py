@@ -46,7 +46,16 @@ from generators.audio import AudioClip
 from generators.controls import AnimationControls
 from generators.emotion.parse import parse_prompt
 from generators.errors import GeneratorError
-from generators.take import EmotionTrack
+from generators.take import EmotionTrack, VisemeSegment
+from generators.viseme_edit import (
+    STEP_S,
+    delete_segment,
+    insert_viseme,
+    move_boundary,
+    nearest_boundary,
+    set_viseme,
+)
+from generators.viseme_edit import segment_index_at as viseme_index_at
 from studio.analysis_process import AnalysisProcess
 from studio.emotion_edit import remove_at, segment_index_at, split_at, with_prompt_at
 from studio.errors import ProjectError, StudioError
@@ -140,8 +149,8 @@ class MainWindow(QMainWindow):
         self.last_error: str | None = None
         self.last_frame_ms = 0.0
         self._refresh_pending = False
-        self._analysis_key: tuple[str, str | None] | None = None
-        self._stopped_key: tuple[str, str | None] | None = None
+        self._analysis_key: tuple[str, str | None, str] | None = None
+        self._stopped_key: tuple[str, str | None, str] | None = None
         self._dirty_without_undo = False
         self._shown_segment: int | None = -1
         self._closing = False
@@ -284,6 +293,20 @@ class MainWindow(QMainWindow):
                             "Cancel the running analysis")
         self.act_analyse = a("&Analyse again", self.analyse_again, "Ctrl+R", None,
                              "Run the audio analysis again after it failed or was cancelled")
+        self.act_viseme_menu = a("Lip-sync &menu at playhead…", self.show_viseme_menu, "V",
+                                 None, "Change, delete or insert the viseme at the playhead (V)")
+        self.act_viseme_delete = a("&Delete viseme at playhead", self.delete_viseme_at_playhead,
+                                   "Delete", None, "Delete the viseme at the playhead (Delete)")
+        self.act_viseme_earlier = a("Nudge viseme boundary &earlier",
+                                    lambda: self.nudge_viseme_boundary(-1), "Alt+Left", None,
+                                    "Move the viseme boundary nearest the playhead 10 ms "
+                                    "earlier (Alt+Left)")
+        self.act_viseme_later = a("Nudge viseme boundary &later",
+                                  lambda: self.nudge_viseme_boundary(1), "Alt+Right", None,
+                                  "Move the viseme boundary nearest the playhead 10 ms later "
+                                  "(Alt+Right)")
+        self.act_viseme_reset = a("&Reset lip sync to the analysis", self.reset_visemes, None,
+                                  None, "Discard every hand correction of the visemes")
         self.act_about = a("&About Affect Studio", self.about)
 
     def _build_menus_and_toolbar(self) -> None:
@@ -298,6 +321,12 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")
         edit.addActions([self.act_undo, self.act_redo])
+        edit.addSeparator()
+        lip = edit.addMenu("&Lip sync")
+        lip.addActions([self.act_viseme_menu, self.act_viseme_delete, self.act_viseme_earlier,
+                        self.act_viseme_later])
+        lip.addSeparator()
+        lip.addAction(self.act_viseme_reset)
         view = bar.addMenu("&View")
         view.addActions([self.act_reset_view, self.act_wireframe, self.act_neutral])
         view.addSeparator()
@@ -346,6 +375,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.audio_panel.choose_audio.connect(self.choose_audio)
         self.audio_panel.transcript_applied.connect(self.edit_transcript)
+        self.audio_panel.language_chosen.connect(self.edit_language)
         self.emotion_panel.prompt_edited.connect(self.edit_prompt)
         self.emotion_panel.add_requested.connect(self.add_prompt_at_playhead)
         self.emotion_panel.remove_requested.connect(self.remove_prompt_at_playhead)
@@ -353,6 +383,11 @@ class MainWindow(QMainWindow):
         self.controls_panel.control_changed.connect(self.edit_control)
         self.controls_panel.reset_requested.connect(self.reset_sliders)
         self.timeline.seek_requested.connect(self.playback.seek)
+        self.timeline.viseme_boundary_moved.connect(self.move_viseme_boundary)
+        self.timeline.viseme_change_requested.connect(self.change_viseme)
+        self.timeline.viseme_delete_requested.connect(self.delete_viseme)
+        self.timeline.viseme_insert_requested.connect(self.insert_viseme)
+        self.timeline.viseme_reset_requested.connect(self.reset_visemes)
         self.playback.time_changed.connect(self._show_time)
         self.playback.state_changed.connect(self._playback_state)
         self.playback.audio_message.connect(self._audio_message)
@@ -489,11 +524,17 @@ class MainWindow(QMainWindow):
             self._audio_changed()
         elif what == "transcript":
             self.audio_panel.show_transcript(self.session.transcript)
+        elif what == "language":
+            self.audio_panel.show_language(self.session.language)
         elif what in ("intensity", "controls"):
             self.controls_panel.show_values(self.session.intensity, self.session.controls)
         elif what == "emotion":
             self._shown_segment = -1
             self._show_prompt_at(self.playback.time)
+        elif what == "visemes_set_aside":
+            self.statusBar().showMessage(
+                "Lip-sync corrections set aside: they belong to another voice line, "
+                "transcript or language (Undo brings them back)", 10000)
         self._schedule_refresh()
 
     def _audio_changed(self) -> None:
@@ -557,7 +598,9 @@ class MainWindow(QMainWindow):
 
     def _start_analysis(self) -> None:
         session = self.session
-        key = (session.audio.sha256, session.transcript) if session.audio else None
+        key = (
+            (session.audio.sha256, session.transcript, session.language) if session.audio else None
+        )
         if self.analyser.busy and key == self._analysis_key:
             return
         if key == self._stopped_key:
@@ -570,7 +613,10 @@ class MainWindow(QMainWindow):
         def job(progress: Any, cancel: Any) -> Any:
             return process.analyse(name, request, progress, cancel)
 
-        label = "Aligning the transcript" if session.transcript else "Recognising speech"
+        if session.language == "other":
+            label = "Finding syllables in the sound"
+        else:
+            label = "Aligning the transcript" if session.transcript else "Recognising speech"
         self.analyser.start(label, job)
 
     def _start_generation(self) -> None:
@@ -614,6 +660,7 @@ class MainWindow(QMainWindow):
         session = self.session
         self.controls_panel.show_values(session.intensity, session.controls)
         self.audio_panel.show_transcript(session.transcript)
+        self.audio_panel.show_language(session.language)
         self._shown_segment = -1
         self._show_prompt_at(self.playback.time)
 
@@ -668,6 +715,10 @@ class MainWindow(QMainWindow):
         """Make ``clip`` the voice line (undoable)."""
         self._push(f"Load {Path(clip.source).name}", self._set_audio_clip, self.session.audio,
                    clip)
+
+    def edit_language(self, language: str) -> None:
+        """Set the spoken language (undoable; re-analyses in the background)."""
+        self._push("Change language", self.session.set_language, self.session.language, language)
 
     def edit_transcript(self, text: str) -> None:
         """Set the transcript (undoable; re-aligns in the background)."""
@@ -732,6 +783,93 @@ class MainWindow(QMainWindow):
         self._push("Reset animation sliders", self.session.set_controls, self.session.controls,
                    AnimationControls())
         self.undo_stack.endMacro()
+
+    # ------------------------------------------------------------------ lip-sync corrections
+
+    def _edit_visemes(self, label: str, edit: Any, merge: Any = None) -> bool:
+        """Apply ``edit`` (timeline -> timeline) to the lip sync as one undo step."""
+        session = self.session
+        base = session.viseme_timeline()
+        if base is None:
+            self.statusBar().showMessage(
+                "The lip sync can be corrected once the voice line is analysed", 8000)
+            self._refresh_timeline()
+            return False
+        try:
+            new: tuple[VisemeSegment, ...] | None = edit(base)
+        except GeneratorError as exc:
+            self.statusBar().showMessage(f"{label}: {exc}", 8000)
+            self._refresh_timeline()
+            return False
+        if new == base:
+            self._refresh_timeline()
+            return False
+        self._push(label, self._set_visemes, session.visemes, new, merge)
+        return True
+
+    def _set_visemes(self, visemes: tuple[VisemeSegment, ...] | None) -> None:
+        self.session.set_visemes(visemes)
+
+    def move_viseme_boundary(self, at: float, to: float) -> bool:
+        """Move the viseme boundary at time ``at`` to ``to`` (undoable).
+
+        Returns
+        -------
+        bool
+            Whether the lip sync changed.
+        """
+
+        def edit(base: tuple[VisemeSegment, ...]) -> tuple[VisemeSegment, ...]:
+            k = nearest_boundary(base, at, 0.5 * STEP_S)
+            return base if k is None else move_boundary(base, k, to)
+
+        return self._edit_visemes("Move viseme boundary", edit)
+
+    def nudge_viseme_boundary(self, steps: int) -> bool:
+        """Move the viseme boundary nearest the playhead by ``steps`` 10 ms steps (undoable;
+        repeated nudges of one boundary are one undo step)."""
+        base = self.session.viseme_timeline()
+        k = None if base is None else nearest_boundary(base, self.playback.time)
+        if base is None or k is None:
+            return self._edit_visemes("Nudge viseme boundary", lambda b: b)
+        at = base[k].start
+        return self._edit_visemes("Nudge viseme boundary",
+                                  lambda b: move_boundary(b, k, at + steps * STEP_S),
+                                  ("viseme-nudge", k))
+
+    def change_viseme(self, at: float, viseme: str) -> bool:
+        """Give the viseme segment at time ``at`` the viseme ``viseme`` (undoable)."""
+        return self._edit_visemes(f"Change viseme to {viseme}",
+                                  lambda b: set_viseme(b, viseme_index_at(b, at), viseme))
+
+    def delete_viseme(self, at: float) -> bool:
+        """Delete the viseme segment at time ``at``; its neighbours take its time (undoable)."""
+        return self._edit_visemes("Delete viseme",
+                                  lambda b: delete_segment(b, viseme_index_at(b, at)))
+
+    def insert_viseme(self, at: float, viseme: str) -> bool:
+        """Insert ``viseme`` centred on time ``at`` (undoable)."""
+        return self._edit_visemes(f"Insert viseme {viseme}",
+                                  lambda b: insert_viseme(b, at, viseme))
+
+    def delete_viseme_at_playhead(self) -> bool:
+        """Delete the viseme under the playhead (undoable)."""
+        return self.delete_viseme(self.playback.time)
+
+    def show_viseme_menu(self) -> Any:
+        """Open the viseme menu at the playhead (keyboard access to the lane's menu)."""
+        menu = self.timeline.show_viseme_menu(self.playback.time)
+        if menu is None:
+            self.statusBar().showMessage(
+                "The lip sync can be corrected once the voice line is analysed", 8000)
+        return menu
+
+    def reset_visemes(self) -> bool:
+        """Discard every hand correction of the lip sync (undoable)."""
+        if self.session.visemes is None:
+            return False
+        self._push("Reset lip sync", self._set_visemes, self.session.visemes, None)
+        return True
 
     # ------------------------------------------------------------------ audio
 
@@ -858,6 +996,8 @@ class MainWindow(QMainWindow):
         missing = prepared.apply_to(self.session)
         self._update_title()
         self._update_clip_label()
+        for notice in prepared.notices:
+            self.statusBar().showMessage(notice, 10000)
         if path is not None:
             self._add_recent(Path(path))
         if missing:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -23,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from generators.controls import CONTROL_RANGE, AnimationControls
+from generators.controls import AnimationControls, control_default, control_range
+from generators.language import LANGUAGE_NAMES, LANGUAGES
 from generators.take import EmotionState
 from studio.qt.icons import icon
 
@@ -37,6 +39,8 @@ CONTROL_LABELS: dict[str, str] = {
     "blink_rate": "Blink rate",
     "gaze_activity": "Gaze activity",
     "head_motion": "Head motion",
+    "lip_anticipation": "Lip anticipation",
+    "lip_offset": "Lip offset (s)",
 }
 CONTROL_TIPS: dict[str, str] = {
     "upper_face": "Strength of the emotion on brows, eyes and cheeks",
@@ -45,11 +49,22 @@ CONTROL_TIPS: dict[str, str] = {
     "blink_rate": "How often the avatar blinks (0: never)",
     "gaze_activity": "How much the eyes wander (0: steady on the listener)",
     "head_motion": "How much the head sways and nods (0: still)",
+    "lip_anticipation": "How early the mouth moves toward each sound (0: as late as possible)",
+    "lip_offset": "Moves the whole mouth track in time, in seconds (negative: earlier)",
+}
+
+
+LANGUAGE_TIPS: dict[str, str] = {
+    "auto": "English phones; without a transcript, lip sync from the sound when the English "
+    "recogniser cannot follow the voice",
+    "en": "English: phones from the transcript, or recognised from the audio",
+    "other": "Any language: the mouth opens on each syllable and rests in pauses, from the "
+    "sound alone (a transcript is ignored)",
 }
 
 
 class AudioPanel(QWidget):
-    """Voice line and transcript.
+    """Voice line, its language and transcript.
 
     Signals
     -------
@@ -57,10 +72,14 @@ class AudioPanel(QWidget):
         The user wants to pick an audio file.
     transcript_applied(str)
         The user applied a transcript (empty: recognise phones from the audio).
+    language_chosen(str)
+        The user chose a spoken language (a value of
+        :data:`~generators.language.LANGUAGES`).
     """
 
     choose_audio = Signal()
     transcript_applied = Signal(str)
+    language_chosen = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,6 +89,19 @@ class AudioPanel(QWidget):
         self.file_label = QLabel("No voice line yet: choose one or drop a file here")
         self.file_label.setWordWrap(True)
         self.file_label.setObjectName("hint")
+        self.language = QComboBox()
+        for value in LANGUAGES:
+            self.language.addItem(LANGUAGE_NAMES[value], value)
+            self.language.setItemData(
+                self.language.count() - 1, LANGUAGE_TIPS[value], Qt.ItemDataRole.ToolTipRole
+            )
+        self.language.setToolTip("The language spoken in the voice line")
+        self.language.activated.connect(self._language_activated)
+        language_row = QHBoxLayout()
+        language_label = QLabel("Language")
+        language_label.setBuddy(self.language)
+        language_row.addWidget(language_label)
+        language_row.addWidget(self.language, 1)
         self.transcript = QPlainTextEdit()
         self.transcript.setPlaceholderText(
             "Transcript (optional): what is said, for the most accurate lip sync"
@@ -86,6 +118,7 @@ class AudioPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.choose_button)
         layout.addWidget(self.file_label)
+        layout.addLayout(language_row)
         layout.addWidget(self.transcript, 1)
         layout.addWidget(self.apply_button)
         self._update_apply()
@@ -104,6 +137,16 @@ class AudioPanel(QWidget):
             with QSignalBlocker(self.transcript):
                 self.transcript.setPlainText(self._applied)
         self._update_apply()
+
+    def show_language(self, language: str) -> None:
+        """Show the spoken language in use."""
+        index = self.language.findData(language)
+        if index >= 0 and index != self.language.currentIndex():
+            with QSignalBlocker(self.language):
+                self.language.setCurrentIndex(index)
+
+    def _language_activated(self, index: int) -> None:
+        self.language_chosen.emit(str(self.language.itemData(index)))
 
     def _current(self) -> str:
         return self.transcript.toPlainText().strip()
@@ -282,10 +325,10 @@ class ControlsPanel(QWidget):
         intensity = _SliderRow("Intensity", "Overall strength of the emotion", 0.0, 1.0, 1.0)
         self.rows["intensity"] = intensity
         form.addRow("Intensity", intensity)
-        lo, hi = CONTROL_RANGE
         for name in AnimationControls.names():
             label = CONTROL_LABELS.get(name, name)
-            row = _SliderRow(label, CONTROL_TIPS.get(name, ""), lo, hi, 1.0)
+            lo, hi = control_range(name)
+            row = _SliderRow(label, CONTROL_TIPS.get(name, ""), lo, hi, control_default(name))
             self.rows[name] = row
             form.addRow(CONTROL_LABELS.get(name, name), row)
         for name, row in self.rows.items():

@@ -8,7 +8,11 @@
   computed after the zoom settles, so the waveform stays sharp at every scale;
 * the **viseme lane**: one coloured rectangle per viseme segment, all in a single batched item,
   with labels only on segments that are visible and wide enough (at most
-  :data:`MAX_VISEME_LABELS` text items);
+  :data:`MAX_VISEME_LABELS` text items); segments corrected by hand are outlined. The lane is
+  editable: dragging a boundary between two visemes nudges it (the cursor changes near one),
+  and a right click opens :meth:`TimelineWidget.viseme_menu` (change, delete or insert a
+  viseme, or reset the lip sync to the analysis). The widget only *requests* edits, by time,
+  through its ``viseme_*`` signals; whoever owns the take applies them;
 * the **emotion lane**: one bar per prompt segment, coloured from the state's valence and
   arousal, with the prompt elided to the bar's width.
 
@@ -27,13 +31,24 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFontMetrics
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QActionGroup, QBrush, QColor, QFontMetrics
+from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 
-from generators.take import EmotionState, EmotionTrack, VisemeTrack
+from generators.rig.visemes import VISEMES
+from generators.take import EmotionState, EmotionTrack, VisemeSegment, VisemeTrack
+from generators.viseme_edit import (
+    VISEME_DESCRIPTIONS,
+    VisemeEditError,
+    edited_mask,
+    move_boundary,
+    nearest_boundary,
+    segment_index_at,
+)
 
 __all__ = [
+    "BOUNDARY_GRAB_PX",
+    "EDITED_OUTLINE_COLOUR",
     "ENVELOPE_BINS",
     "MAX_EMOTION_LABELS",
     "MAX_VISEME_LABELS",
@@ -56,6 +71,11 @@ WAVEFORM_COLOUR = "#6aa6d8"
 PLAYHEAD_COLOUR = "#ff8a3d"
 AXIS_COLOUR = "#8b8e94"
 LABEL_COLOUR = "#e4e6eb"
+EDITED_OUTLINE_COLOUR = "#fff4c2"
+"""Outline of viseme segments corrected by hand."""
+
+BOUNDARY_GRAB_PX = 5.0
+"""How close (in pixels) the mouse must be to a viseme boundary to drag it."""
 
 _AXIS_WIDTH = 60
 _LANE_HEIGHT = 26
@@ -174,6 +194,11 @@ def emotion_colour(state: EmotionState | None, index: int = 0) -> QColor:
     return colour
 
 
+def _viseme_menu_text(label: str) -> str:
+    """A viseme menu entry: the label and the sounds it shows (``"PP  p b m"``)."""
+    return f"{label}\t{VISEME_DESCRIPTIONS.get(label, '')}"
+
+
 def _viseme_colour(label: str) -> QColor:
     """A fixed colour per viseme; unknown labels hash into the fallback palette."""
     name = _VISEME_COLOURS.get(label)
@@ -196,6 +221,57 @@ class _SeekViewBox(pg.ViewBox):
             self._on_click(self.mapSceneToView(ev.scenePos()).x())
         else:
             super().mouseClickEvent(ev)
+
+
+class _VisemeViewBox(_SeekViewBox):
+    """The viseme lane's view box: boundary drags, the edit cursor and the context menu."""
+
+    def __init__(self, on_click: Callable[[float], None], lane: TimelineWidget) -> None:
+        super().__init__(on_click)
+        self._lane = lane
+        self._dragging: int | None = None
+
+    def _x(self, scene_pos: object) -> float:
+        return float(self.mapSceneToView(scene_pos).x())
+
+    def hoverEvent(self, ev: object) -> None:  # noqa: N802 (pyqtgraph API)
+        """Show a resize cursor near a boundary that can be dragged."""
+        if ev.isExit():
+            if self._dragging is None:
+                self.unsetCursor()
+            return
+        near = self._lane._boundary_at(self._x(ev.scenePos())) is not None
+        if near and ev.acceptDrags(Qt.MouseButton.LeftButton):
+            self.setCursor(Qt.CursorShape.SizeHorCursor)
+        elif self._dragging is None:
+            self.unsetCursor()
+
+    def mouseDragEvent(self, ev: object, axis: object = None) -> None:  # noqa: N802
+        """A left drag that starts on a boundary moves it; any other drag pans."""
+        if ev.button() == Qt.MouseButton.LeftButton:
+            if ev.isStart():
+                self._dragging = self._lane._boundary_at(self._x(ev.buttonDownScenePos()))
+            if self._dragging is not None:
+                ev.accept()
+                x = self._x(ev.scenePos())
+                if ev.isFinish():
+                    boundary, self._dragging = self._dragging, None
+                    self._lane._finish_boundary_drag(boundary, x)
+                else:
+                    self._lane._preview_boundary_drag(self._dragging, x)
+                return
+        super().mouseDragEvent(ev, axis)
+
+    def mouseClickEvent(self, ev: object) -> None:  # noqa: N802 (pyqtgraph API)
+        """A right click opens the viseme menu of the clicked time."""
+        if ev.button() == Qt.MouseButton.RightButton:
+            ev.accept()
+            pos = ev.screenPos()
+            self._lane._popup_viseme_menu(
+                self._x(ev.scenePos()), QPoint(round(pos.x()), round(pos.y()))
+            )
+            return
+        super().mouseClickEvent(ev)
 
 
 class _LaneLabels:
@@ -273,9 +349,24 @@ class TimelineWidget(QWidget):
     seek_requested : Signal(float)
         The user dragged the playhead or clicked a plot; the time in seconds, clamped to
         ``0..duration``. Not emitted by :meth:`set_time`.
+    viseme_boundary_moved : Signal(float, float)
+        The user dragged the viseme boundary at the first time (seconds) to the second.
+    viseme_change_requested : Signal(float, str)
+        Give the viseme segment holding the time another viseme.
+    viseme_delete_requested : Signal(float)
+        Delete the viseme segment holding the time.
+    viseme_insert_requested : Signal(float, str)
+        Insert a viseme centred on the time.
+    viseme_reset_requested : Signal()
+        Discard every hand correction of the lip sync.
     """
 
     seek_requested = Signal(float)
+    viseme_boundary_moved = Signal(float, float)
+    viseme_change_requested = Signal(float, str)
+    viseme_delete_requested = Signal(float)
+    viseme_insert_requested = Signal(float, str)
+    viseme_reset_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -287,6 +378,11 @@ class TimelineWidget(QWidget):
         self._detail_span: tuple[int, int] | None = None
         self._emotion_track: EmotionTrack | None = None
         self._emotion_end: float | None = None
+        self._viseme_segments: tuple[VisemeSegment, ...] = ()
+        self._viseme_edited: list[bool] = []
+        self._visemes_are_edited = False
+        self._viseme_drag: tuple[float, float] | None = None
+        self._viseme_menu: QMenu | None = None
 
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground(BACKGROUND)
@@ -297,7 +393,9 @@ class TimelineWidget(QWidget):
         layout.addWidget(self._graphics)
 
         self._wave_plot = self._make_plot(0, "audio", 0.0, (-1.0, 1.0))
-        self._viseme_plot = self._make_plot(1, "visemes", 0.5, (0.0, 1.0))
+        self._viseme_plot = self._make_plot(
+            1, "visemes", 0.5, (0.0, 1.0), _VisemeViewBox(self._seek_from_click, self)
+        )
         self._emotion_plot = self._make_plot(2, "emotion", 0.5, (0.0, 1.0))
         for lane in (self._viseme_plot, self._emotion_plot):
             lane.setXLink(self._wave_plot)
@@ -320,8 +418,14 @@ class TimelineWidget(QWidget):
         self._wave_plot.addItem(self._detail_curve)
 
         self._viseme_bars = pg.BarGraphItem(x0=[], x1=[], y0=0.12, y1=0.88, pen=None)
+        self._viseme_marks = pg.BarGraphItem(
+            x0=[], x1=[], y0=0.12, y1=0.88, brush=None,
+            pen=pg.mkPen(EDITED_OUTLINE_COLOUR, width=2),
+        )  # fmt: skip
+        self._viseme_marks.setZValue(2)
         self._emotion_bars = pg.BarGraphItem(x0=[], x1=[], y0=0.08, y1=0.92, pen=None)
         self._viseme_plot.addItem(self._viseme_bars)
+        self._viseme_plot.addItem(self._viseme_marks)
         self._emotion_plot.addItem(self._emotion_bars)
         self._viseme_labels = _LaneLabels(
             self._viseme_plot.getViewBox(), MAX_VISEME_LABELS, _VISEME_LABEL_MIN_PX, False
@@ -423,6 +527,97 @@ class TimelineWidget(QWidget):
             One row per drawn bar, sorted by start.
         """
         return self._bar_spans(self._emotion_bars)
+
+    def viseme_edited_rects(self) -> np.ndarray:
+        """The outlined (hand-corrected) viseme segments as an ``(K, 2)`` array of seconds.
+
+        Returns
+        -------
+        np.ndarray
+            One row per outlined segment, in track order.
+        """
+        return self._bar_spans(self._viseme_marks)
+
+    @property
+    def viseme_segments(self) -> tuple[VisemeSegment, ...]:
+        """The viseme segments the lane shows (during a boundary drag: the previewed ones)."""
+        return self._viseme_segments
+
+    def viseme_menu(self, t: float) -> QMenu | None:
+        """Build the viseme context menu for time ``t`` (the caller shows or runs it).
+
+        The menu names the segment under ``t`` and offers *Change viseme* (the 15 visemes,
+        each with the sounds it shows; the current one checked), *Delete viseme*, *Insert
+        viseme here* and *Reset lip sync to the analysis* (enabled when the track was
+        corrected). Its actions emit the ``viseme_*`` signals.
+
+        Parameters
+        ----------
+        t
+            Time in seconds.
+
+        Returns
+        -------
+        QMenu or None
+            ``None`` when the lane shows no visemes.
+        """
+        segs = self._viseme_segments
+        if not segs or not math.isfinite(t):
+            return None
+        t = min(max(float(t), segs[0].start), segs[-1].end)
+        seg = segs[segment_index_at(segs, t)]
+        centre = 0.5 * (seg.start + seg.end)
+        menu = QMenu(self)
+        title = menu.addAction(
+            f"{seg.viseme}  {seg.start:.2f}–{seg.end:.2f} s"
+            + ("  (corrected)" if self._segment_is_edited(seg) else "")
+        )
+        title.setEnabled(False)
+        menu.addSeparator()
+        change = menu.addMenu("&Change viseme")
+        group = QActionGroup(change)
+        for label in VISEMES:
+            action = change.addAction(_viseme_menu_text(label))
+            action.setCheckable(True)
+            action.setChecked(label == seg.viseme)
+            action.setData(label)
+            group.addAction(action)
+            action.triggered.connect(
+                lambda _c=False, v=label: self.viseme_change_requested.emit(centre, v)
+            )
+        delete = menu.addAction("&Delete viseme")
+        delete.triggered.connect(lambda _c=False: self.viseme_delete_requested.emit(centre))
+        insert = menu.addMenu("&Insert viseme here")
+        for label in VISEMES:
+            action = insert.addAction(_viseme_menu_text(label))
+            action.setData(label)
+            action.triggered.connect(
+                lambda _c=False, v=label: self.viseme_insert_requested.emit(t, v)
+            )
+        menu.addSeparator()
+        reset = menu.addAction("&Reset lip sync to the analysis")
+        reset.setEnabled(self._visemes_are_edited)
+        reset.triggered.connect(lambda _c=False: self.viseme_reset_requested.emit())
+        return menu
+
+    def show_viseme_menu(self, t: float) -> QMenu | None:
+        """Pop the viseme menu of time ``t`` up in the lane, at ``t`` (for the keyboard).
+
+        Parameters
+        ----------
+        t
+            Time in seconds.
+
+        Returns
+        -------
+        QMenu or None
+            The menu shown, or ``None`` when the lane shows no visemes.
+        """
+        vb = self._viseme_plot.getViewBox()
+        (x0, x1), _ = vb.viewRange()
+        scene = vb.mapViewToScene(pg.Point(min(max(t, x0), x1), 0.5))
+        view_pos = self._graphics.mapFromScene(scene)
+        return self._popup_viseme_menu(t, self._graphics.viewport().mapToGlobal(view_pos))
 
     def viseme_labels(self) -> list[str]:
         """The viseme label texts currently shown (visible, wide-enough segments).
@@ -547,12 +742,27 @@ class TimelineWidget(QWidget):
             The take's viseme track; ``None`` clears the lane.
         """
         segs = [] if track is None else [s for s in track.visemes if s.end > s.start]
+        self._visemes_are_edited = bool(track is not None and track.edited and segs)
+        edited = [False] * len(segs)
+        if self._visemes_are_edited and track is not None:
+            try:
+                edited = edited_mask(VisemeTrack(track.phonemes, segs, edited=True), segs[-1].end)
+            except VisemeEditError:
+                edited = [True] * len(segs)
+        self._viseme_drag = None
+        self._show_visemes(tuple(segs), edited)
+
+    def _show_visemes(self, segs: tuple[VisemeSegment, ...], edited: list[bool]) -> None:
+        self._viseme_segments = segs
+        self._viseme_edited = edited
         starts = np.fromiter((s.start for s in segs), dtype=np.float64, count=len(segs))
         ends = np.fromiter((s.end for s in segs), dtype=np.float64, count=len(segs))
         labels = [s.viseme for s in segs]
         brush_of: dict[str, QBrush] = {}
         brushes = [brush_of.setdefault(v, QBrush(_viseme_colour(v))) for v in labels]
         self._set_bars(self._viseme_bars, starts, ends, brushes)
+        marked = np.flatnonzero(np.asarray(edited, dtype=bool))
+        self._set_bars(self._viseme_marks, starts[marked], ends[marked], None)
         self._viseme_labels.set_segments(starts, ends, labels)
 
     def set_emotion(self, track: EmotionTrack | None, duration: float | None = None) -> None:
@@ -577,9 +787,14 @@ class TimelineWidget(QWidget):
     # ------------------------------------------------------------------ internals
 
     def _make_plot(
-        self, row: int, name: str, name_y: float, y_range: tuple[float, float]
+        self,
+        row: int,
+        name: str,
+        name_y: float,
+        y_range: tuple[float, float],
+        vb: _SeekViewBox | None = None,
     ) -> pg.PlotItem:
-        vb = _SeekViewBox(self._seek_from_click)
+        vb = vb if vb is not None else _SeekViewBox(self._seek_from_click)
         plot = pg.PlotItem(viewBox=vb, enableMenu=False)
         self._graphics.addItem(plot, row=row, col=0)
         plot.hideButtons()
@@ -647,14 +862,70 @@ class TimelineWidget(QWidget):
 
     @staticmethod
     def _set_bars(
-        bars: pg.BarGraphItem, starts: np.ndarray, ends: np.ndarray, brushes: list[QBrush]
+        bars: pg.BarGraphItem,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        brushes: list[QBrush] | None,
     ) -> None:
         if starts.size == 0:
             bars.setOpts(x0=np.empty(0), x1=np.empty(0), brushes=None, brush=QBrush())
             bars.setVisible(False)
             return
-        bars.setOpts(x0=starts, x1=ends, brushes=brushes)
+        if brushes is None:
+            bars.setOpts(x0=starts, x1=ends)
+        else:
+            bars.setOpts(x0=starts, x1=ends, brushes=brushes)
         bars.setVisible(True)
+
+    # ------------------------------------------------------------------ viseme editing
+
+    def _segment_is_edited(self, seg: VisemeSegment) -> bool:
+        for s, edited in zip(self._viseme_segments, self._viseme_edited, strict=True):
+            if s is seg:
+                return edited
+        return False
+
+    def _boundary_at(self, x: float) -> int | None:
+        """The boundary within :data:`BOUNDARY_GRAB_PX` of ``x``, if any."""
+        segs = self._viseme_segments
+        if len(segs) < 2 or not math.isfinite(x):
+            return None
+        per_px = self._viseme_plot.getViewBox().viewPixelSize()[0]
+        return nearest_boundary(segs, x, BOUNDARY_GRAB_PX * per_px)
+
+    def _preview_boundary_drag(self, boundary: int, x: float) -> None:
+        if self._viseme_drag is None:
+            self._viseme_drag = (self._viseme_segments, self._viseme_edited)
+        original, edited = self._viseme_drag
+        if not 1 <= boundary < len(original):
+            return
+        moved = move_boundary(original, boundary, x)
+        marks = list(edited)
+        changed = moved[boundary].start != original[boundary].start
+        marks[boundary - 1] = marks[boundary - 1] or changed
+        marks[boundary] = marks[boundary] or changed
+        self._show_visemes(moved, marks)
+
+    def _finish_boundary_drag(self, boundary: int, x: float) -> None:
+        self._preview_boundary_drag(boundary, x)
+        assert self._viseme_drag is not None
+        original, _ = self._viseme_drag
+        moved = self._viseme_segments
+        if 1 <= boundary < len(original) and moved[boundary].start != original[boundary].start:
+            self.viseme_boundary_moved.emit(original[boundary].start, moved[boundary].start)
+        else:
+            self._show_visemes(*self._viseme_drag)
+            self._viseme_drag = None
+
+    def _popup_viseme_menu(self, t: float, screen_pos: QPoint) -> QMenu | None:
+        menu = self.viseme_menu(t)
+        if menu is None:
+            return None
+        if self._viseme_menu is not None:
+            self._viseme_menu.deleteLater()
+        self._viseme_menu = menu
+        menu.popup(screen_pos)
+        return menu
 
     @staticmethod
     def _bar_spans(bars: pg.BarGraphItem) -> np.ndarray:

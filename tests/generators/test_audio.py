@@ -42,8 +42,10 @@ def test_m4a_through_ffmpeg(tmp_path):
     wav = tmp_path / "in.wav"
     sf.write(wav, tone(1.0, 44100), 44100)
     m4a = tmp_path / "clip.m4a"
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(wav), "-c:a", "aac",
-                    str(m4a)], check=True)
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(wav), "-c:a", "aac", str(m4a)],
+        check=True,
+    )
     clip = AudioClip.load(m4a)
     assert clip.duration == pytest.approx(1.0, abs=0.1)
 

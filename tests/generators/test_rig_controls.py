@@ -10,7 +10,7 @@ import pytest
 
 from generators.audio import AudioClip
 from generators.base import AnimationControls, GenerationRequest
-from generators.controls import CONTROL_RANGE
+from generators.controls import CONTROL_RANGE, control_default, control_range
 from generators.emotion import parse_prompt
 from generators.emotion.regions import LOWER_FACE, UPPER_FACE, region_mask
 from generators.errors import PromptError
@@ -95,11 +95,12 @@ def _bilabial_frames(take: Take) -> list[int]:
 
 
 @pytest.mark.parametrize("name", AnimationControls.names())
-@pytest.mark.parametrize("bad", [-0.01, 2.01, math.nan, math.inf, "x", None, True])
+@pytest.mark.parametrize("bad", ["below", "above", math.nan, math.inf, "x", None, True])
 def test_bad_values_raise_prompt_error(name: str, bad: object) -> None:
-    with pytest.raises(PromptError, match=f"^{name} must be a number between 0 and 2") as err:
-        AnimationControls(**{name: bad})  # type: ignore[arg-type]
-    assert "\n" not in str(err.value)
+    lo, hi = control_range(name)
+    value = {"below": lo - 0.01, "above": hi + 0.01}.get(bad, bad)  # type: ignore[call-overload]
+    with pytest.raises(PromptError, match=f"^{name} must be a number between {lo:g} and {hi:g}"):
+        AnimationControls(**{name: value})  # type: ignore[arg-type]
 
 
 def test_controls_are_frozen_floats_with_a_dict_round_trip() -> None:
@@ -122,7 +123,9 @@ def test_defaults_reproduce_the_take_without_controls(
 ) -> None:
     assert request_.controls == AnimationControls()
     plain = RigGenerator().map(analysis, request_)
-    explicit = _map(analysis, request_, **dict.fromkeys(AnimationControls.names(), 1.0))
+    explicit = _map(
+        analysis, request_, **{n: control_default(n) for n in AnimationControls.names()}
+    )
     for take in (plain, explicit):
         assert _same(take, base)
         assert np.array_equal(take.curves.head_rotation, base.curves.head_rotation)
@@ -269,3 +272,21 @@ def test_gaze_activity_scales_saccade_amplitude_and_frequency() -> None:
     assert n_half / n1 == pytest.approx(0.5, rel=0.2)
     assert a_half < 0.6 * a1 and a2 > 1.5 * a1
     assert not np.any(gaze_motion(times, seed=5, activity=0.0))
+
+
+def test_lip_timing_controls_move_only_the_mouth_in_time(
+    analysis: RigAnalysis, request_: GenerationRequest, base: Take
+) -> None:
+    earlier = _map(analysis, request_, lip_offset=-0.1)
+    jaw_base, jaw_early = base.curves.weights[:, JAW], earlier.curves.weights[:, JAW]
+    # Frame i of the shifted take shows (about) what frame i + 3 showed: 0.1 s at 30 fps. The
+    # emotion layered on top does not move, so compare where the mouth is busy.
+    busy = jaw_base[3:] > 0.1
+    assert np.corrcoef(jaw_early[:-3][busy], jaw_base[3:][busy])[0, 1] > 0.95
+    assert np.corrcoef(jaw_early[3:][busy], jaw_base[:-3][busy])[0, 1] < 0.9
+    upper = _except(LOWER, BLINK_COLS, LOOK)
+    assert np.array_equal(earlier.curves.weights[:, upper], base.curves.weights[:, upper])
+    late = _map(analysis, request_, lip_anticipation=0.0)
+    eager = _map(analysis, request_, lip_anticipation=2.0)
+    assert not np.array_equal(late.curves.weights[:, JAW], eager.curves.weights[:, JAW])
+    assert late.provenance.settings["controls"]["lip_anticipation"] == 0.0

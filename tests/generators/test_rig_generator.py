@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.lipsync_metrics import CONTACT_MM, LipGauge
 from bench.lipsync_reference import transcribed_clips
 from generators.audio import AudioClip
 from generators.base import GenerationRequest, Generator, create_generator
@@ -17,6 +18,7 @@ from generators.rig.gaze import EYE_LOOK_COLUMNS, eye_look_weights
 from generators.rig.generator import RigAnalysis, RigGenerator
 from generators.take import EmotionSegment, EmotionTrack, Take, frame_count
 from renderers.arkit import ARKIT_INDEX, ARKIT_NAMES
+from renderers.loaders import default_avatar
 
 MOUTH = np.array([n.startswith(("jaw", "mouth", "tongue")) for n in ARKIT_NAMES])
 
@@ -88,11 +90,11 @@ def test_provenance_records_how_it_was_made(take: Take, audio: AudioClip, clip) 
 def test_lips_close_on_every_bilabial(take: Take) -> None:
     bilabials = [p for p in take.visemes.phonemes if p.phone in ("P", "B", "M")]
     assert len(bilabials) >= 3
+    gauge = LipGauge(default_avatar())
     for p in bilabials:
         pose = take.pose_at(0.5 * (p.start + p.end))
-        # Sealed: mouthClose at least the jaw opening, jaw nearly shut, lips pressed.
-        assert pose.weight("mouthClose") >= max(pose.weight("jawOpen"), 0.3), p
-        assert pose.weight("jawOpen") <= 0.08, p
+        # Sealed on the mesh, emotion included: the lips touch and are not pushed through.
+        assert -3.0 <= gauge.gap_mm(pose.weights)[0] <= CONTACT_MM, p
 
 
 def test_mouth_curves_are_smooth(take: Take) -> None:

@@ -22,8 +22,10 @@ def test_arkit_names_are_apples_52_in_order():
     assert ARKIT_NAMES[-1] == "tongueOut"
 
 
-@pytest.mark.parametrize(("dur", "fps", "n"), [(5.0, 30, 150), (5.001, 30, 151), (1.0, 24, 24),
-                                                (0.01, 30, 1), (0.0, 30, 0)])
+@pytest.mark.parametrize(
+    ("dur", "fps", "n"),
+    [(5.0, 30, 150), (5.001, 30, 151), (1.0, 24, 24), (0.01, 30, 1), (0.0, 30, 0)],
+)
 def test_frame_count_covers_duration(dur, fps, n):
     assert frame_count(dur, fps) == n
 
@@ -66,8 +68,10 @@ def test_curveset_rejects_bad_shapes():
 def test_emotion_track_crossfades_between_segments():
     happy = EmotionState({"happiness": 1.0}, 1.0, 0.8, 0.5, 0.3)
     sad = EmotionState({"sadness": 1.0}, 1.0, -0.7, -0.4, -0.3)
-    track = EmotionTrack([EmotionSegment(0.0, 2.0, "happy", happy),
-                          EmotionSegment(2.0, None, "sad", sad)], transition=0.4)
+    track = EmotionTrack(
+        [EmotionSegment(0.0, 2.0, "happy", happy), EmotionSegment(2.0, None, "sad", sad)],
+        transition=0.4,
+    )
     assert track.at(1.0).valence == pytest.approx(0.8)
     mid = track.at(2.2)
     assert mid.valence == pytest.approx(0.05, abs=1e-6)

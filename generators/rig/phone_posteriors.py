@@ -1,0 +1,303 @@
+"""Phone posteriors from senone scores, and the viseme timeline that is most probably right.
+
+A phone loop (every English phone, silence and the model's two noise fillers, each a 3-state HMM
+with the acoustic model's transitions, joined by the bundled phone language model's bigram
+probabilities) is run
+forward-backward over the senone scores of a clip (:mod:`generators.rig.senone_scores`, reduced
+to two scores per phone state by :func:`phone_state_scores`). That
+gives, for every 10 ms frame, the posterior probability of each phone. Summing it per viseme and
+taking the most probable viseme frame by frame maximises the expected viseme frame accuracy,
+which a single best phone path (Viterbi) does not: many phones share a mouth shape, and the
+recogniser's doubt between /t/ and /d/ or /ae/ and /ah/ costs nothing when they look alike.
+
+The emission of a phone state is a mix of its context-independent senone and the best of its
+context-dependent (triphone) senones, scaled down (posteriors of a model this sure of itself are
+too sharp to combine with the transitions and the language model). Noise is a pause for the
+mouth; it is in the loop so that a voice the English phones cannot explain (a hum, a buzz) is
+left as noise, as the best path leaves it (:mod:`generators.rig.language_check` relies on that).
+
+Viseme frame accuracy on the sets of bench/bench_phone_recognition.py (real speech / eSpeak
+speech): the single best path through this loop on the same scores 0.44 / 0.47, posterior
+decoding of it 0.47 / 0.48, with the acoustics scaled to 0.15, the bigram weighted 2 and the
+triphone share 0.3 0.52 / 0.51; noise in the loop costs 0.02 on real speech (breathy or mumbled
+stretches read as noise).
+
+Examples
+--------
+>>> import numpy as np
+>>> post = np.zeros((6, len(LOOP_PHONES)))
+>>> post[:2, LOOP_PHONES.index("SIL")] = 1
+>>> post[2:4, LOOP_PHONES.index("M")] = 0.6
+>>> post[2:4, LOOP_PHONES.index("N")] = 0.4
+>>> post[4:, LOOP_PHONES.index("AE")] = 0.3
+>>> post[4:, LOOP_PHONES.index("AH")] = 0.3
+>>> post[4:, LOOP_PHONES.index("IH")] = 0.4
+>>> [(p.phone, p.start, p.end) for p in viseme_segments(post)]
+[('SIL', 0.0, 0.02), ('M', 0.02, 0.04), ('AE', 0.04, 0.06)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from generators.rig.acoustic_model import AcousticModel, acoustic_model
+from generators.rig.pronunciation import ARPABET
+from generators.rig.senone_scores import SCORE_UNIT_NATS
+from generators.rig.sphinx import FRAME_RATE
+from generators.rig.visemes import PHONE_VISEMES, VISEMES
+from generators.take import PhonemeSegment
+
+__all__ = [
+    "LOOP_PHONES",
+    "NOISE_PHONES",
+    "SPEECH_PHONES",
+    "PosteriorSettings",
+    "phone_bigram",
+    "phone_posteriors",
+    "phone_state_scores",
+    "state_emissions",
+    "viseme_segments",
+]
+
+SPEECH_PHONES: tuple[str, ...] = (*sorted(ARPABET), "SIL")
+"""Phones the phone language model knows: the 39 ARPAbet phones and silence."""
+
+NOISE_PHONES: tuple[str, ...] = ("+NSN+", "+SPN+")
+"""The acoustic model's noise fillers (noise, "spoken noise"): pauses for the mouth."""
+
+LOOP_PHONES: tuple[str, ...] = SPEECH_PHONES + NOISE_PHONES
+"""Phones of the loop (the order of the posterior columns)."""
+
+
+@dataclass(frozen=True)
+class PosteriorSettings:
+    """Weights of the phone-loop posterior decoder.
+
+    Parameters
+    ----------
+    acoustic_scale
+        Multiplier of the acoustic log-likelihoods (below 1 flattens the posteriors).
+    context_mix
+        Weight of the best context-dependent senone in a state's emission (the rest is the
+        context-independent senone).
+    lm_weight
+        Weight of the phone bigram, relative to the acoustic scale.
+    noise_penalty
+        Log-probability added to entering a noise filler (transitions as into silence).
+    """
+
+    acoustic_scale: float = 0.15
+    context_mix: float = 0.3
+    lm_weight: float = 2.0
+    noise_penalty: float = -6.0
+
+
+def _phone_index(model: AcousticModel) -> np.ndarray:
+    return np.array([model.phones.index(p) for p in LOOP_PHONES], dtype=np.int64)
+
+
+@lru_cache(maxsize=1)
+def _senone_groups(model: AcousticModel) -> tuple[np.ndarray, np.ndarray]:
+    """Senones sorted by the CI phone state they model, and where each state's run starts."""
+    order = np.argsort(model.senone_state, kind="stable")
+    keys = model.senone_state[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    if not np.array_equal(keys[starts], np.arange(len(model.phones) * model.n_states)):
+        raise ValueError("every phone state should have at least one senone")
+    return order, starts
+
+
+def phone_state_scores(scores: np.ndarray, model: AcousticModel | None = None) -> np.ndarray:
+    """What the decoder needs of a block of senone scores: two scores per loop phone state.
+
+    Parameters
+    ----------
+    scores
+        ``(frames, n_senones)`` senone scores (0 best, larger worse) from
+        :class:`~generators.rig.senone_scores.SenoneLogDecoder`.
+    model
+        The acoustic model (default: the bundled one).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(frames, 2, len(LOOP_PHONES), n_states)`` float32: the context-independent senone's
+        score and the best score of the state's context-dependent senones (any context).
+    """
+    model = model or acoustic_model()
+    order, starts = _senone_groups(model)
+    idx = _phone_index(model)
+    shape = (len(scores), len(model.phones), model.n_states)
+    ci = scores[:, model.ci_senones.ravel()].reshape(shape)[:, idx]
+    best_cd = np.minimum.reduceat(scores[:, order], starts, axis=1).reshape(shape)[:, idx]
+    return np.stack([ci, best_cd], axis=1).astype(np.float32)
+
+
+def state_emissions(state_scores: np.ndarray, settings: PosteriorSettings) -> np.ndarray:
+    """Scaled log emission of every loop phone state in every frame.
+
+    Parameters
+    ----------
+    state_scores
+        ``(frames, 2, len(LOOP_PHONES), n_states)`` from :func:`phone_state_scores`.
+    settings
+        Acoustic scale and context mix.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(frames, len(LOOP_PHONES), n_states)`` natural-log emissions (up to a per-frame
+        constant).
+    """
+    mix = settings.context_mix
+    mixed = (1.0 - mix) * state_scores[:, 0].astype(np.float64) + mix * state_scores[:, 1]
+    return -mixed * (SCORE_UNIT_NATS * settings.acoustic_scale)
+
+
+@lru_cache(maxsize=1)
+def phone_bigram() -> tuple[np.ndarray, np.ndarray]:
+    """Natural-log phone bigram and unigram of the bundled phone language model.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(len(SPEECH_PHONES), len(SPEECH_PHONES))`` log P(next | previous) (rows: previous)
+        and ``(len(SPEECH_PHONES),)`` log P(phone) for the first frame.
+    """
+    import pocketsphinx
+
+    lm = pocketsphinx.NGramModel(
+        pocketsphinx.Config(),
+        pocketsphinx.LogMath(),
+        pocketsphinx.get_model_path("en-us/en-us-phone.lm.bin"),
+    )
+    to_nat = float(np.log(1.0001))
+    n = len(SPEECH_PHONES)
+    bigram = np.empty((n, n))
+    for i, prev in enumerate(SPEECH_PHONES):
+        for j, nxt in enumerate(SPEECH_PHONES):
+            bigram[i, j] = lm.prob([nxt, prev]) * to_nat  # words[0] given the rest
+    unigram = np.array([lm.prob([p]) * to_nat for p in SPEECH_PHONES])
+    return bigram, unigram
+
+
+def _loop_lm(noise_penalty: float) -> tuple[np.ndarray, np.ndarray]:
+    """The bigram and unigram over :data:`LOOP_PHONES`: noise is entered and left like silence."""
+    bigram, unigram = phone_bigram()
+    n, sil = len(SPEECH_PHONES), SPEECH_PHONES.index("SIL")
+    like = np.r_[np.arange(n), [sil] * len(NOISE_PHONES)]  # the LM phone each loop phone copies
+    full = bigram[np.ix_(like, like)].copy()
+    full[:, n:] += noise_penalty
+    return full, unigram[like] + np.r_[np.zeros(n), [noise_penalty] * len(NOISE_PHONES)]
+
+
+def phone_posteriors(
+    state_scores: np.ndarray,
+    settings: PosteriorSettings | None = None,
+    model: AcousticModel | None = None,
+) -> np.ndarray:
+    """Posterior probability of every loop phone in every frame (forward-backward).
+
+    Parameters
+    ----------
+    state_scores
+        ``(frames, 2, len(LOOP_PHONES), n_states)`` from :func:`phone_state_scores`.
+    settings
+        Decoder weights (default :class:`PosteriorSettings`).
+    model
+        The acoustic model (default: the bundled one).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(frames, len(LOOP_PHONES))``, rows summing to 1 (an empty array for no frames).
+    """
+    settings = settings or PosteriorSettings()
+    model = model or acoustic_model()
+    n_frames = len(state_scores)
+    n = len(LOOP_PHONES)
+    if n_frames == 0:
+        return np.zeros((0, n))
+    emis = state_emissions(state_scores, settings)
+    x = np.exp(emis - emis.max(axis=(1, 2), keepdims=True))  # scaled per frame
+    idx = _phone_index(model)
+    stay, advance = np.exp(model.log_stay[idx]), np.exp(model.log_advance[idx])
+    bigram, unigram = _loop_lm(settings.noise_penalty)
+    weight = settings.lm_weight * settings.acoustic_scale
+    trans = np.exp(weight * (bigram - bigram.max()))  # (previous, next)
+    leave = advance[:, -1]
+
+    alpha = np.empty((n_frames, n, model.n_states))
+    a = np.zeros((n, model.n_states))
+    a[:, 0] = np.exp(weight * (unigram - unigram.max())) * x[0, :, 0]
+    a /= a.sum()
+    alpha[0] = a
+    for t in range(1, n_frames):
+        entry = (a[:, -1] * leave) @ trans
+        nxt = a * stay
+        nxt[:, 0] += entry
+        nxt[:, 1:] += a[:, :-1] * advance[:, :-1]
+        nxt *= x[t]
+        a = nxt / nxt.sum()
+        alpha[t] = a
+
+    post = np.empty((n_frames, n))
+    b = np.zeros((n, model.n_states))
+    b[:, -1] = 1.0  # the clip ends at the end of a phone
+    g = alpha[-1] * b
+    post[-1] = g.sum(axis=1) / g.sum()
+    for t in range(n_frames - 2, -1, -1):
+        eb = x[t + 1] * b
+        prev = stay * eb
+        prev[:, :-1] += advance[:, :-1] * eb[:, 1:]
+        prev[:, -1] += leave * (trans @ eb[:, 0])
+        b = prev / prev.sum()
+        g = alpha[t] * b
+        post[t] = g.sum(axis=1) / g.sum()
+    return post
+
+
+def _label(phone: str) -> str:
+    return "SIL" if phone in NOISE_PHONES else phone
+
+
+def _viseme_of_phones() -> np.ndarray:
+    return np.array([VISEMES.index(PHONE_VISEMES[_label(p)][0]) for p in LOOP_PHONES])
+
+
+def viseme_segments(posteriors: np.ndarray, n_frames: int | None = None) -> list[PhonemeSegment]:
+    """The frame-wise most probable visemes, as phone segments.
+
+    Parameters
+    ----------
+    posteriors
+        ``(frames, len(LOOP_PHONES))`` from :func:`phone_posteriors`.
+    n_frames
+        Frames the result must cover (the last segment is stretched); default: all rows.
+
+    Returns
+    -------
+    list of PhonemeSegment
+        Contiguous segments from 0; each frame's viseme is the one with the largest summed
+        posterior (a diphthong counts toward its first viseme), and a run of frames with the
+        same viseme is labelled with that viseme's phone of largest posterior mass over the run.
+    """
+    total = len(posteriors) if n_frames is None else max(n_frames, len(posteriors))
+    if len(posteriors) == 0:
+        return [PhonemeSegment("SIL", 0.0, total / FRAME_RATE)] if total else []
+    of = _viseme_of_phones()
+    per_viseme = np.zeros((len(posteriors), len(VISEMES)))
+    np.add.at(per_viseme.T, of, posteriors.T)
+    best = per_viseme.argmax(axis=1)
+    cuts = np.flatnonzero(np.diff(best)) + 1
+    bounds = [0, *cuts.tolist(), len(best)]
+    out: list[PhonemeSegment] = []
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        members = np.flatnonzero(of == best[a])
+        phone = _label(LOOP_PHONES[members[posteriors[a:b, members].sum(axis=0).argmax()]])
+        end = total if b == len(best) else b
+        out.append(PhonemeSegment(phone, a / FRAME_RATE, end / FRAME_RATE))
+    return out
