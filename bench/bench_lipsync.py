@@ -8,7 +8,8 @@ Usage::
 Two sets, each with and without the transcript:
 
 * ``real``: real speech with phone-level alignments (Montreal Forced Aligner and praatIO test
-  clips in ``../shared/evaldata/alignment``; automatic alignments on a 10 ms grid);
+  clips in ``../shared/evaldata/alignment``; automatic alignments on a 10 ms grid, moved onto
+  the analysis frames' centres like the studio's own timings, see :func:`real_clips`);
 * ``synthetic``: eSpeak NG speech whose phone timings are exact
   (``../shared/tools/espeak_truth.py``): :data:`SENTENCES` (44) in two voices at two speaking
   rates, synthesised once into ``.cache/lipsync-espeak/`` (git-ignored).
@@ -65,6 +66,7 @@ from generators.base import GenerationRequest  # noqa: E402
 from generators.errors import GeneratorError  # noqa: E402
 from generators.progress import CancelToken, NullProgress  # noqa: E402
 from generators.rig.generator import RigGenerator  # noqa: E402
+from generators.rig.lipsync import FRAME_CENTRE_S  # noqa: E402
 from renderers.loaders import default_avatar, load_avatar  # noqa: E402
 from studio.exporters.base import exporter_for  # noqa: E402
 
@@ -162,9 +164,29 @@ def synthetic_clips(sentences: tuple[str, ...] = SENTENCES) -> list[Clip]:
     return clips
 
 
-def real_clips() -> list[Clip]:
-    """Real speech with phone-level reference alignments."""
-    return [c for c in reference_clips() if c.phones]
+def real_clips(*, centred: bool = True) -> list[Clip]:
+    """Real speech with phone-level reference alignments.
+
+    The references come from HMM aligners (Montreal Forced Aligner, praatIO's examples) that
+    time a phone from the start of its first analysis window, the convention the studio's own
+    decoder corrects by :data:`~generators.rig.lipsync.FRAME_CENTRE_S` (it measured 12 ms
+    early against exact timings). With ``centred`` (the default) the same correction is applied
+    to the references, so both sides follow one convention; ``--raw-references`` turns it off.
+    """
+    clips = [c for c in reference_clips() if c.phones]
+    if not centred:
+        return clips
+    for clip in clips:
+        end = clip.phones[-1][2]
+        clip.phones = [
+            (
+                p,
+                s if s <= 0 else min(s + FRAME_CENTRE_S, end),
+                e if e >= end else e + FRAME_CENTRE_S,
+            )
+            for p, s, e in clip.phones
+        ]
+    return clips
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -296,6 +318,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--avatar", help="measure lip contact on this avatar instead of the default")
     ap.add_argument("--json", help="also write the overall figures to this JSON file")
     ap.add_argument(
+        "--raw-references",
+        action="store_true",
+        help="score the real set against the aligners' window-start times as published",
+    )
+    ap.add_argument(
         "--modes", nargs="*", default=["T", "noT"], help="T (transcript) and/or noT (without)"
     )
     args = ap.parse_args(argv)
@@ -304,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     gauge = LipGauge(avatar)
     sets: dict[str, list[Clip]] = {}
     if "real" in args.sets:
-        sets["real"] = real_clips()
+        sets["real"] = real_clips(centred=not args.raw_references)
     if "synthetic" in args.sets:
         if not espeak_available():
             print("eSpeak NG is not installed: apt-get install espeak-ng libespeak-ng1")
