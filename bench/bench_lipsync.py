@@ -189,6 +189,27 @@ def real_clips(*, centred: bool = True) -> list[Clip]:
     return clips
 
 
+def evaluation_sets(
+    names: list[str], only: list[str] | None = None, *, centred: bool = True
+) -> dict[str, list[Clip]] | None:
+    """The named sets (``"real"``, ``"synthetic"``), clips filtered by name.
+
+    Returns ``None`` (after saying what to install) when the synthetic set is asked for and
+    eSpeak NG is missing.
+    """
+    sets: dict[str, list[Clip]] = {}
+    if "real" in names:
+        sets["real"] = real_clips(centred=centred)
+    if "synthetic" in names:
+        if not espeak_available():
+            print("eSpeak NG is not installed: apt-get install espeak-ng libespeak-ng1")
+            return None
+        sets["synthetic"] = synthetic_clips()
+    if only:
+        sets = {k: [c for c in v if any(o in c.name for o in only)] for k, v in sets.items()}
+    return sets
+
+
 # ----------------------------------------------------------------------------- scoring
 
 
@@ -329,16 +350,9 @@ def main(argv: list[str] | None = None) -> int:
 
     avatar = load_avatar(args.avatar) if args.avatar else default_avatar()
     gauge = LipGauge(avatar)
-    sets: dict[str, list[Clip]] = {}
-    if "real" in args.sets:
-        sets["real"] = real_clips(centred=not args.raw_references)
-    if "synthetic" in args.sets:
-        if not espeak_available():
-            print("eSpeak NG is not installed: apt-get install espeak-ng libespeak-ng1")
-            return 2
-        sets["synthetic"] = synthetic_clips()
-    if args.only:
-        sets = {k: [c for c in v if any(o in c.name for o in args.only)] for k, v in sets.items()}
+    sets = evaluation_sets(args.sets, args.only, centred=not args.raw_references)
+    if sets is None:
+        return 2
     gen = RigGenerator()
     warm = next(c for v in sets.values() for c in v)
     with tempfile.TemporaryDirectory() as tmp:

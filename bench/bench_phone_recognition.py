@@ -31,9 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_lipsync import real_clips, synthetic_clips  # noqa: E402
+from bench.bench_lipsync import evaluation_sets  # noqa: E402
 from bench.lipsync_metrics import CLOSURE_SLACK_S, viseme_accuracy  # noqa: E402
-from bench.lipsync_reference import Clip, espeak_available  # noqa: E402
+from bench.lipsync_reference import Clip  # noqa: E402
 from generators.audio import AudioClip  # noqa: E402
 from generators.rig.phone_recognition import recognise_lip_phones, recognise_phones  # noqa: E402
 from generators.rig.sphinx import pcm16  # noqa: E402
@@ -130,16 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--table", action="store_true", help="also print one line per clip")
     args = ap.parse_args(argv)
 
-    sets: dict[str, list[Clip]] = {}
-    if "real" in args.sets:
-        sets["real"] = real_clips()
-    if "synthetic" in args.sets:
-        if not espeak_available():
-            print("eSpeak NG is not installed: apt-get install espeak-ng libespeak-ng1")
-            return 2
-        sets["synthetic"] = synthetic_clips()
-    if args.only:
-        sets = {k: [c for c in v if any(o in c.name for o in args.only)] for k, v in sets.items()}
+    sets = evaluation_sets(args.sets, args.only)
+    if sets is None:
+        return 2
     warm = next(c for v in sets.values() for c in v)
     for recognise in RECOGNISERS.values():  # decoders, caches
         score_clip(recognise, warm)

@@ -36,6 +36,16 @@ def demo_transcript() -> str:
 def tone(seconds: float, rate: int, channels: int = 1, freq: float = 220.0) -> np.ndarray:
     """A test tone with a little amplitude modulation, shape ``(N,)`` or ``(N, C)``."""
     t = np.arange(int(seconds * rate)) / rate
-    x = (0.4 * np.sin(2 * np.pi * freq * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t)))
+    x = 0.4 * np.sin(2 * np.pi * freq * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
     x = x.astype(np.float32)
     return x if channels == 1 else np.repeat(x[:, None], channels, axis=1)
+
+
+class Recorder:
+    """A progress sink that remembers every event."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[float, str]] = []
+
+    def report(self, fraction: float, message: str) -> None:
+        self.events.append((fraction, message))

@@ -118,6 +118,22 @@ def _register_words(dec: object, words: list[str]) -> tuple[list[str], list[str]
     return words, guessed
 
 
+def _is_filler(name: str) -> bool:
+    """Whether a decoder word is a pause or a filler (``<sil>``, ``[NOISE]``, ``+BREATH+``)."""
+    return name in _SILENCES or name.startswith(("[", "+"))
+
+
+def _spoken_words(dec: object) -> list[WordSegment] | None:
+    """The words of the decoder's last hypothesis, pauses and fillers left out, or ``None``."""
+    if dec.hyp() is None:  # type: ignore[attr-defined]
+        return None
+    return [
+        WordSegment(_base_word(s.word), s.start_frame / FRAME_RATE, (s.end_frame + 1) / FRAME_RATE)
+        for s in (dec.seg() or [])  # type: ignore[attr-defined]
+        if not _is_filler(s.word)
+    ]
+
+
 def _run(dec: object, pcm: bytes) -> None:
     dec.start_utt()  # type: ignore[attr-defined]
     dec.process_raw(pcm, full_utt=True)  # type: ignore[attr-defined]
@@ -174,7 +190,7 @@ def force_align(
             name = _base_word(w.name)
             ws, wd = w.start, w.duration
             words_out.append(WordSegment(name, ws / FRAME_RATE, (ws + wd) / FRAME_RATE))
-            is_sil = name in _SILENCES or name.startswith(("[", "+"))
+            is_sil = _is_filler(name)
             for ph in w:
                 label = (
                     "SIL"
@@ -261,15 +277,8 @@ def rough_align(
             _run(dec, pcm)
         except RuntimeError:
             return None
-        if dec.hyp() is None:  # type: ignore[attr-defined]
-            return None
-        segs = [(s.word, s.start_frame, s.end_frame) for s in (dec.seg() or [])]  # type: ignore[attr-defined]
-    found = [
-        WordSegment(_base_word(w), sf / FRAME_RATE, (ef + 1) / FRAME_RATE)
-        for w, sf, ef in segs
-        if not (w in _SILENCES or w.startswith(("[", "+")))
-    ]
-    if [w.word for w in found] != list(words):
+        found = _spoken_words(dec)
+    if found is None or [w.word for w in found] != list(words):
         return None
     return found
 
@@ -327,14 +336,9 @@ def flexible_align(
             _run(dec, pcm)
         except RuntimeError:
             return None
-        if dec.hyp() is None:  # type: ignore[attr-defined]
-            return None
-        segs = [(s.word, s.start_frame, s.end_frame) for s in (dec.seg() or [])]  # type: ignore[attr-defined]
-    found = [
-        WordSegment(_base_word(w), sf / FRAME_RATE, (ef + 1) / FRAME_RATE)
-        for w, sf, ef in segs
-        if not (w in _SILENCES or w.startswith(("[", "+")))
-    ]
+        found = _spoken_words(dec)
+    if found is None:
+        return None
     names = [w.word for w in found]
     n = len(names)
     fits = [j for j in begin if j + n in finish and words[j : j + n] == names]

@@ -19,16 +19,9 @@ from generators.rig.generator import RigAnalysis, RigGenerator
 from generators.take import EmotionSegment, EmotionTrack, Take, frame_count
 from renderers.arkit import ARKIT_INDEX, ARKIT_NAMES
 from renderers.loaders import default_avatar
+from tests.conftest import Recorder
 
 MOUTH = np.array([n.startswith(("jaw", "mouth", "tongue")) for n in ARKIT_NAMES])
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[float, str]] = []
-
-    def report(self, fraction: float, message: str) -> None:
-        self.events.append((fraction, message))
 
 
 @pytest.fixture(scope="module")

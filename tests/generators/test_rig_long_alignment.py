@@ -46,6 +46,7 @@ from generators.rig.voice_activity import (
     plan_chunks,
 )
 from generators.take import PhonemeSegment
+from tests.conftest import Recorder
 
 RATE = 16000
 WORD_MEAN_MS = 50.0
@@ -238,14 +239,6 @@ def test_a_grammar_finds_which_words_a_stretch_holds(acoustic) -> None:
 
 
 # --- a real long clip ------------------------------------------------------------------------
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[float, str]] = []
-
-    def report(self, fraction: float, message: str) -> None:
-        self.events.append((fraction, message))
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from generators.take import (
 )
 from renderers.arkit import ARKIT_INDEX, NUM_SHAPES
 from renderers.pose import Pose
+from tests.conftest import Recorder
 
 # "Mama, five fools": silence, M AA M AA, pause, F AY V, F UW L Z, W, silence.
 PHONES: list[tuple[str, float, float]] = [
@@ -131,16 +132,6 @@ def grey_factory(fail_at: int | None = None):
         yield GreyRenderer(width, height, fail_at)
 
     return factory
-
-
-class Recorder:
-    """A progress sink that remembers every event."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[float, str]] = []
-
-    def report(self, fraction: float, message: str) -> None:
-        self.events.append((fraction, message))
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
 # ---------------------------------------------------------------------- Xvfb (real GL window)
 
 from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -32,3 +33,34 @@ def xvfb_display() -> Iterator[str]:
     """``DISPLAY`` of a private Xvfb server, started once for the session (see ``xvfb.py``)."""
     with xvfb_server() as display:
         yield display
+
+
+# ---------------------------------------------------------------------- the studio window
+
+
+@pytest.fixture
+def app(qapp):  # noqa: ANN001 - pytest-qt fixture
+    """The application, set up as the studio sets it up (style, icons, names)."""
+    from studio.qt.app import create_application
+
+    return create_application()
+
+
+@pytest.fixture
+def window(app, qtbot):  # noqa: ANN001 - pytest-qt fixtures
+    """A shown studio window, closed without questions after the test."""
+    from .windows import dispose, make_window
+
+    w = make_window(qtbot)
+    yield w
+    dispose(w)
+
+
+@pytest.fixture
+def demo_copy(tmp_path, demo_audio):  # noqa: ANN001, ANN201
+    """The demo clip in a fresh project folder."""
+    import shutil
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    return Path(shutil.copy(demo_audio, folder / "greeting.flac"))

@@ -13,7 +13,7 @@ from PySide6.QtGui import QDesktopServices
 from studio.exporters.registry import BUILTIN_EXPORTERS
 from studio.qt.export_dialog import ExportDialog
 from studio.qt.main_window import MainWindow
-from tests.studio.qt.test_main_window import _dispose, _load, _make_window, app  # noqa: F401
+from tests.studio.qt.windows import dispose, load, make_window
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -39,13 +39,13 @@ def analysed(tmp_path_factory, demo_audio: Path, demo_transcript: str):  # noqa:
     folder = tmp_path_factory.mktemp("export-project")
     audio = Path(shutil.copy(demo_audio, folder / "greeting.flac"))
     qtbot = QtBot(None)
-    w = _make_window(qtbot)
-    _load(qtbot, w, audio, demo_transcript)
+    w = make_window(qtbot)
+    load(qtbot, w, audio, demo_transcript)
     w.edit_prompt("cheerful")
     qtbot.waitUntil(lambda: [s.prompt for s in w.session.take.emotion.segments] == ["cheerful"],
                     timeout=5_000)
     yield w
-    _dispose(w)
+    dispose(w)
 
 
 @pytest.fixture
@@ -150,10 +150,10 @@ def test_impossible_choices_disable_export(analysed: MainWindow, tmp_path: Path)
     dialog.reject()
 
 
-def test_export_before_any_take_explains(app, qtbot) -> None:  # noqa: ANN001, F811
-    w = _make_window(qtbot)
+def test_export_before_any_take_explains(app, qtbot) -> None:  # noqa: ANN001
+    w = make_window(qtbot)
     try:
         assert w.open_export_dialog() is None
         assert w.message_box is not None and w.message_box.windowTitle() == "Nothing to export yet"
     finally:
-        _dispose(w)
+        dispose(w)

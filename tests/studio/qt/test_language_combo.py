@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 
-from studio.qt.app import create_application
 from studio.qt.main_window import MainWindow
 from studio.qt.panels import AudioPanel
-from tests.studio.qt.test_main_window import ANALYSIS_TIMEOUT_MS, _dispose, _load, _make_window
+from tests.studio.qt.windows import ANALYSIS_TIMEOUT_MS, load
 
 
 def pick(qtbot, combo: QComboBox, text: str) -> None:  # noqa: ANN001
@@ -23,14 +21,6 @@ def pick(qtbot, combo: QComboBox, text: str) -> None:  # noqa: ANN001
     qtbot.mouseClick(
         view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(index).center()
     )
-
-
-@pytest.fixture
-def window(qapp, qtbot):  # noqa: ANN001 - pytest-qt fixtures
-    create_application()
-    w = _make_window(qtbot)
-    yield w
-    _dispose(w)
 
 
 def test_combo_offers_the_three_languages_and_reports_only_user_choices(qtbot) -> None:  # noqa: ANN001
@@ -60,7 +50,7 @@ def test_choosing_a_language_reanalyses_and_undo_goes_back(
     demo_audio: Path,  # noqa: ANN001
 ) -> None:
     w = window
-    _load(qtbot, w, demo_audio)
+    load(qtbot, w, demo_audio)
     assert w.session.take.visemes.method == "phone-recognition"
     started: list[str] = []
     w.analyser.started.connect(started.append)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,59 +19,9 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio.project import load_project
-from studio.qt.app import create_application
 from studio.qt.main_window import MainWindow, recovery_folder, settings
 from tests.conftest import REPO_ROOT
-
-ANALYSIS_TIMEOUT_MS = 90_000
-
-
-@pytest.fixture
-def app(qapp):  # noqa: ANN001 - pytest-qt fixture
-    return create_application()
-
-
-def _make_window(qtbot) -> MainWindow:  # noqa: ANN001
-    w = MainWindow(check_recovery=False)
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
-
-
-def _dispose(w: MainWindow) -> None:
-    w._dirty_without_undo = False
-    w.undo_stack.setClean()
-    for box in QApplication.topLevelWidgets():
-        if isinstance(box, QMessageBox) and box.isVisible():
-            box.done(0)
-    w.shutdown()
-    w.close()
-    w.deleteLater()
-
-
-@pytest.fixture
-def window(app, qtbot):  # noqa: ANN001
-    w = _make_window(qtbot)
-    yield w
-    _dispose(w)
-
-
-@pytest.fixture
-def demo_copy(tmp_path: Path, demo_audio: Path) -> Path:
-    """The demo clip in a fresh project folder."""
-    folder = tmp_path / "project"
-    folder.mkdir()
-    return Path(shutil.copy(demo_audio, folder / "greeting.flac"))
-
-
-def _load(qtbot, w: MainWindow, audio: Path, transcript: str | None = None) -> None:  # noqa: ANN001
-    w.load_audio(audio)
-    qtbot.waitUntil(lambda: w.session.audio is not None, timeout=20_000)
-    if transcript is not None:
-        w.edit_transcript(transcript)
-    qtbot.waitUntil(lambda: w.session.take is not None and not w.analyser.busy,
-                    timeout=ANALYSIS_TIMEOUT_MS)
+from tests.studio.qt.windows import ANALYSIS_TIMEOUT_MS, dispose, load, make_window
 
 
 def _message(w: MainWindow) -> QMessageBox:
@@ -131,7 +80,7 @@ def test_audio_is_analysed_once_and_sliders_only_remap(window: MainWindow, qtbot
                                                        demo_transcript: str) -> None:
     started: list[str] = []
     window.analyser.started.connect(started.append)
-    _load(qtbot, window, demo_copy, demo_transcript)
+    load(qtbot, window, demo_copy, demo_transcript)
     assert window.session.transcript == demo_transcript
     assert window.audio_panel.file_label.text().startswith("greeting.flac")
     analyses = len(started)
@@ -159,7 +108,7 @@ def test_audio_is_analysed_once_and_sliders_only_remap(window: MainWindow, qtbot
 def test_long_clips_map_on_a_worker_and_keep_only_the_latest_edit(
     window: MainWindow, qtbot, demo_copy: Path  # noqa: ANN001
 ) -> None:
-    _load(qtbot, window, demo_copy)
+    load(qtbot, window, demo_copy)
     window.sync_remap_max_s = 0.0  # treat the demo line as a long clip
     mapped: list[str] = []
     window.mapper.started.connect(mapped.append)
@@ -175,7 +124,7 @@ def test_long_clips_map_on_a_worker_and_keep_only_the_latest_edit(
 
 def test_slider_drag_is_one_undo_step_and_undo_restores_the_take(window: MainWindow, qtbot,  # noqa: ANN001
                                                                  demo_copy: Path) -> None:
-    _load(qtbot, window, demo_copy)
+    load(qtbot, window, demo_copy)
     original = window.session.take.curves.weights.copy()
     steps = window.undo_stack.count()
     slider = window.controls_panel.slider("head_motion")
@@ -197,7 +146,7 @@ def test_slider_drag_is_one_undo_step_and_undo_restores_the_take(window: MainWin
 
 
 def test_prompts_along_the_timeline(window: MainWindow, qtbot, demo_copy: Path) -> None:  # noqa: ANN001
-    _load(qtbot, window, demo_copy)
+    load(qtbot, window, demo_copy)
     window.edit_prompt("calm")
     window.playback.seek(3.0)
     window.add_prompt_at_playhead("furious")
@@ -222,7 +171,7 @@ def test_prompts_along_the_timeline(window: MainWindow, qtbot, demo_copy: Path) 
 def test_transcript_edit_reanalyses_in_the_background(window: MainWindow, qtbot,  # noqa: ANN001
                                                       demo_copy: Path,
                                                       demo_transcript: str) -> None:
-    _load(qtbot, window, demo_copy)
+    load(qtbot, window, demo_copy)
     assert window.session.take.visemes.method == "phone-recognition"
     started: list[str] = []
     window.analyser.started.connect(started.append)
@@ -239,7 +188,7 @@ def test_transcript_edit_reanalyses_in_the_background(window: MainWindow, qtbot,
 
 def test_cancel_analysis_leaves_the_session_usable(window: MainWindow, qtbot,  # noqa: ANN001
                                                    demo_copy: Path, demo_transcript: str) -> None:
-    _load(qtbot, window, demo_copy)
+    load(qtbot, window, demo_copy)
     window.edit_transcript(demo_transcript)
     qtbot.waitUntil(lambda: window.analyser.busy, timeout=2_000)
     window.cancel_button.click()
@@ -265,7 +214,7 @@ def test_cancel_analysis_leaves_the_session_usable(window: MainWindow, qtbot,  #
 
 def test_a_transcript_that_does_not_match_is_reported_once(window: MainWindow, qtbot,  # noqa: ANN001
                                                            demo_copy: Path) -> None:
-    _load(qtbot, window, demo_copy)
+    load(qtbot, window, demo_copy)
     started: list[str] = []
     window.analyser.started.connect(started.append)
     window.edit_transcript("The quarterly figures for the northern region are disappointing "
@@ -287,7 +236,7 @@ def test_a_transcript_that_does_not_match_is_reported_once(window: MainWindow, q
 
 def test_bad_audio_shows_a_message_and_keeps_the_clip(window: MainWindow, qtbot,  # noqa: ANN001
                                                       demo_copy: Path, tmp_path: Path) -> None:
-    _load(qtbot, window, demo_copy)
+    load(qtbot, window, demo_copy)
     clip = window.session.audio
     steps = window.undo_stack.count()
     bogus = tmp_path / "broken.wav"
@@ -324,7 +273,7 @@ def test_unreadable_project_shows_a_message_and_changes_nothing(window: MainWind
 
 def test_save_and_reopen_a_project(window: MainWindow, qtbot, app,  # noqa: ANN001
                                    demo_copy: Path) -> None:
-    _load(qtbot, window, demo_copy)
+    load(qtbot, window, demo_copy)
     window.edit_prompt("nervous but hopeful")
     window.controls_panel.slider("blink_rate").setValue(40)
     window.controls_panel.slider("intensity").setValue(70)
@@ -337,7 +286,7 @@ def test_save_and_reopen_a_project(window: MainWindow, qtbot, app,  # noqa: ANN0
     assert data["controls"]["blink_rate"] == pytest.approx(0.4)
     assert str(dest) in window.recent_files()
 
-    other = _make_window(qtbot)
+    other = make_window(qtbot)
     try:
         other.open_project(dest)
         qtbot.waitUntil(lambda: other.session.take is not None, timeout=ANALYSIS_TIMEOUT_MS)
@@ -349,13 +298,13 @@ def test_save_and_reopen_a_project(window: MainWindow, qtbot, app,  # noqa: ANN0
         assert other.emotion_panel.prompt.text() == "nervous but hopeful"
         assert not other.undo_stack.canUndo() and not other.isWindowModified()
     finally:
-        _dispose(other)
+        dispose(other)
 
 
 def test_saving_next_to_media_elsewhere_copies_the_voice_line(window: MainWindow, qtbot,  # noqa: ANN001
                                                               demo_copy: Path,
                                                               tmp_path: Path) -> None:
-    _load(qtbot, window, demo_copy)
+    load(qtbot, window, demo_copy)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     assert not window.save_to(elsewhere / "a.affect.json", copy_media=False)
@@ -388,14 +337,14 @@ def test_close_with_unsaved_changes_asks_first(window: MainWindow, qtbot) -> Non
 
 def test_autosave_is_offered_back_after_a_crash(window: MainWindow, qtbot, app,  # noqa: ANN001
                                                 demo_copy: Path) -> None:
-    _load(qtbot, window, demo_copy)
+    load(qtbot, window, demo_copy)
     window.edit_prompt("grumpy")
     window.controls_panel.slider("gaze_activity").setValue(20)
     path = window.autosave()
     assert path is not None and path.parent == recovery_folder() and path.exists()
     # The window "crashes": nothing cleans its recovery file up.
 
-    survivor = _make_window(qtbot)
+    survivor = make_window(qtbot)
     try:
         found = survivor.offer_recovery()
         assert [r.path for r in found][:1] == [path]
@@ -409,24 +358,24 @@ def test_autosave_is_offered_back_after_a_crash(window: MainWindow, qtbot, app, 
         assert survivor.dirty and survivor.isWindowModified()  # recovered work is unsaved
         assert not path.exists()
     finally:
-        _dispose(survivor)
+        dispose(survivor)
     window.undo_stack.setClean()
     assert not (recovery_folder() / f"{window.instance_id}.recovery.json").exists()
 
 
 def test_layout_is_remembered_and_can_be_reset(app, qtbot) -> None:  # noqa: ANN001
-    first = _make_window(qtbot)
+    first = make_window(qtbot)
     first.docks["emotion"].hide()
     first.shutdown()
-    _dispose(first)
-    second = _make_window(qtbot)
+    dispose(first)
+    second = make_window(qtbot)
     try:
         assert not second.docks["emotion"].isVisible()
         second.reset_layout()
         assert second.docks["emotion"].isVisible()
     finally:
         second.save_layout()
-        _dispose(second)
+        dispose(second)
     settings().remove("window/state")
 
 
@@ -461,7 +410,7 @@ def test_viewport_toggles_and_camera_change_the_picture(window: MainWindow, qtbo
 
 
 def test_transport_and_shortcuts(window: MainWindow, qtbot, demo_copy: Path) -> None:  # noqa: ANN001
-    _load(qtbot, window, demo_copy)
+    load(qtbot, window, demo_copy)
     duration = window.session.audio.duration
     window.act_play.trigger()
     assert window.playback.state == "playing"

@@ -7,7 +7,6 @@ are saved with the project and set aside when the transcript changes.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,28 +16,11 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from generators.rig.visemes import viseme_table
 from generators.take import VisemeSegment
 from renderers.arkit import ARKIT_INDEX
-from studio.qt.app import create_application
 from studio.qt.main_window import MainWindow
-from tests.studio.qt.test_main_window import ANALYSIS_TIMEOUT_MS, _dispose, _load, _make_window
+from tests.studio.qt.windows import ANALYSIS_TIMEOUT_MS, dispose, load, make_window
 
 CLOSE = ARKIT_INDEX["mouthClose"]
 PP_CLOSE = viseme_table()["PP"].weight("mouthClose")
-
-
-@pytest.fixture
-def window(qapp, qtbot):  # noqa: ANN001 - pytest-qt fixtures
-    create_application()
-    w = _make_window(qtbot)
-    yield w
-    _dispose(w)
-
-
-@pytest.fixture
-def demo_copy(tmp_path: Path, demo_audio: Path) -> Path:
-    """The demo clip in a fresh project folder."""
-    folder = tmp_path / "project"
-    folder.mkdir()
-    return Path(shutil.copy(demo_audio, folder / "greeting.flac"))
 
 
 def lane_point(w: MainWindow, t: float) -> QPoint:
@@ -68,7 +50,7 @@ def test_lane_edits_reshape_the_mouth_and_undo_restores_it(
     demo_transcript: str,  # noqa: ANN001
 ) -> None:
     w = window
-    _load(qtbot, w, demo_copy, demo_transcript)
+    load(qtbot, w, demo_copy, demo_transcript)
     analysed = w.session.viseme_timeline()
     original = w.session.take.curves.weights.copy()
     steps = w.undo_stack.count()
@@ -156,7 +138,7 @@ def test_corrections_are_saved_and_set_aside_for_another_transcript(
     demo_transcript: str,  # noqa: ANN001
 ) -> None:
     w = window
-    _load(qtbot, w, demo_copy, demo_transcript)
+    load(qtbot, w, demo_copy, demo_transcript)
     analysed = w.session.viseme_timeline()
     i = vowel(analysed)
     mid = 0.5 * (analysed[i].start + analysed[i].end)
@@ -167,7 +149,7 @@ def test_corrections_are_saved_and_set_aside_for_another_transcript(
     assert w.save_to(dest)
     data = json.loads(dest.read_text())
     assert [v["viseme"] for v in data["lipSync"]["visemes"]][i] == "PP"
-    other = _make_window(qtbot)
+    other = make_window(qtbot)
     try:
         other.open_project(dest)
         qtbot.waitUntil(
@@ -178,7 +160,7 @@ def test_corrections_are_saved_and_set_aside_for_another_transcript(
         assert closure_at(other, mid) == pytest.approx(PP_CLOSE, rel=0.25)
         assert not other.undo_stack.canUndo() and not other.isWindowModified()
     finally:
-        _dispose(other)
+        dispose(other)
 
     w.edit_transcript(demo_transcript.lower())
     assert w.session.visemes is None
