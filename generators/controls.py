@@ -1,8 +1,9 @@
 """Animation controls: the studio's live sliders, applied by a generator's cheap stage.
 
-Every control but one is a multiplier in ``0..2`` with 1.0 meaning "as generated"; ``lip_offset``
-is a time shift in seconds, 0 meaning "as generated" (the defaults reproduce
-a take made without controls exactly). Moving one only re-runs the rig generator's cheap
+Most controls are multipliers in ``0..2`` with 1.0 meaning "as generated"; ``lip_offset`` is a
+time shift in seconds (0: as generated), ``follow_voice`` a share in ``0..1`` and
+``emotion_transition`` a time in seconds (the defaults reproduce a take made without controls
+exactly). Moving one only re-runs the rig generator's cheap
 :meth:`~generators.rig.generator.RigGenerator.map` stage.
 
 Examples
@@ -36,6 +37,13 @@ CONTROL_RANGE: tuple[float, float] = (0.0, 2.0)
 LIP_OFFSET_RANGE: tuple[float, float] = (-0.25, 0.25)
 """Lowest and highest ``lip_offset`` in seconds."""
 
+_RANGES: dict[str, tuple[float, float]] = {
+    "lip_offset": LIP_OFFSET_RANGE,
+    "follow_voice": (0.0, 1.0),
+    "emotion_transition": (0.0, 3.0),
+}
+_DEFAULTS: dict[str, float] = {"lip_offset": 0.0, "follow_voice": 0.3, "emotion_transition": 0.4}
+
 
 def control_range(name: str) -> tuple[float, float]:
     """``(lowest, highest)`` value of one control.
@@ -45,12 +53,18 @@ def control_range(name: str) -> tuple[float, float]:
     >>> control_range("head_motion"), control_range("lip_offset")
     ((0.0, 2.0), (-0.25, 0.25))
     """
-    return LIP_OFFSET_RANGE if name == "lip_offset" else CONTROL_RANGE
+    return _RANGES.get(name, CONTROL_RANGE)
 
 
 def control_default(name: str) -> float:
-    """The value of one control that leaves the take as generated (1, or 0 for the offset)."""
-    return 0.0 if name == "lip_offset" else 1.0
+    """The default value of one control (1 for the multipliers).
+
+    Examples
+    --------
+    >>> control_default("blink_rate"), control_default("follow_voice")
+    (1.0, 0.3)
+    """
+    return _DEFAULTS.get(name, 1.0)
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,13 @@ class AnimationControls:
     lip_offset
         Seconds (-0.25..0.25, default 0) by which the whole mouth track moves: negative is
         earlier, for an engine's audio latency or an animator's taste.
+    follow_voice
+        0..1 (default 0.3): how much the voice's own emotion (arousal from its prosody, valence
+        from the transcript's sentiment) replaces the prompt's; 0 is the prompt alone. Without a
+        prompt the voice alone decides.
+    emotion_transition
+        Seconds (0..3, default 0.4) an emotion change takes to settle (90 % of the way; rising
+        emotions settle faster, fading ones slower: :mod:`generators.emotion.dynamics`).
 
     Raises
     ------
@@ -93,6 +114,8 @@ class AnimationControls:
     head_motion: float = 1.0
     lip_anticipation: float = 1.0
     lip_offset: float = 0.0
+    follow_voice: float = 0.3
+    emotion_transition: float = 0.4
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -24,3 +24,11 @@ class PromptError(GeneratorError):
 
 class Cancelled(GeneratorError):  # noqa: N818 (a cancel is not an error to the user)
     """The user cancelled a long-running operation."""
+
+
+class ModelError(GeneratorError):
+    """A model's files are unreadable, broken or of an unsupported kind."""
+
+
+class ModelMissingError(ModelError):
+    """A model is not installed where it was looked for."""

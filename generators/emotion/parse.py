@@ -22,6 +22,14 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from generators.emotion.display_rules import (
+    DisplayRules,
+    Part,
+    Role,
+    get_display_rules,
+    region_parts,
+    region_state,
+)
 from generators.emotion.intensity import check_intensity
 from generators.emotion.lexicon import Lexicon, Modifier, WordEntry, get_lexicon
 from generators.errors import PromptError
@@ -35,6 +43,14 @@ MAX_PROMPT_LENGTH: int = 500
 _TOKEN = re.compile(r"\d+(?:\.\d+)?%?|\.\d+%?|[a-z]+(?:'[a-z]+)?|[,;:/+&=()!?.]")
 _SEPARATORS = frozenset(",;/+&()!?.")
 _WEIGHT_MARKS = frozenset(":=")
+_TYPO = 0.85  # difflib ratio above which an unknown word is taken as a misspelt known one
+_ROLE_OF: dict[str, Role] = {"hide": "hidden", "control": "controlled", "display": "display"}
+_ROLE_NOTE: dict[str, str] = {
+    "hidden": "{w!r} is hidden: it leaks in the brows and eyes at {leak:.0%}, "
+    "the mouth keeps a mask",
+    "controlled": "{w!r} is held back: the brows show it at {up:.0%}, the lips press together",
+    "display": "{w!r} is put on: the mouth shows it (a smile without the eyes), it is barely felt",
+}
 
 
 def tokenize(prompt: str) -> list[str]:
@@ -63,6 +79,7 @@ class _Pending:
     vad: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     negate: bool = False
     explicit: float | None = None
+    role: Role = "felt"
 
     def apply(self, mod: Modifier) -> None:
         self.intensity *= mod.intensity
@@ -80,6 +97,9 @@ class _Component:
     vad: tuple[float, float, float]
     weight_factor: float
     explicit: float | None
+    role: Role = "felt"
+    clause: int = 0
+    region: str | None = None
 
 
 def known_emotions() -> list[str]:
@@ -125,11 +145,18 @@ def _component(
     scale = math.sqrt(strength)
     vad = tuple(min(1.0, max(-1.0, (v + s) * scale)) for v, s in zip(entry.vad, shift, strict=True))
     return _Component(
-        entry.word, dict(entry.mixture), strength, vad, pending.weight, pending.explicit
+        entry.word,
+        dict(entry.mixture),
+        strength,
+        vad,
+        pending.weight,
+        pending.explicit,
+        role=pending.role,
     )
 
 
-def _combine(components: list[_Component], prompt: str) -> EmotionState:
+def _combine(components: list[_Component], prompt: str, rules: DisplayRules) -> EmotionState:
+    """The felt state: every component mixed by weight (put-on expressions barely count)."""
     if any(c.explicit is not None for c in components):
         given = sum(c.explicit for c in components if c.explicit is not None)
         rest = sum(1 for c in components if c.explicit is None)
@@ -137,6 +164,11 @@ def _combine(components: list[_Component], prompt: str) -> EmotionState:
         weights = [c.explicit if c.explicit is not None else share for c in components]
     else:
         weights = [c.weight_factor * (0.25 + 0.75 * c.intensity) for c in components]
+    if any(c.role != "display" for c in components):
+        weights = [
+            w * (rules.display_felt if c.role == "display" else 1.0)
+            for w, c in zip(weights, components, strict=True)
+        ]
     total = float(sum(weights))
     if total <= 0.0:
         raise PromptError(
@@ -161,7 +193,9 @@ def _combine(components: list[_Component], prompt: str) -> EmotionState:
     )
 
 
-def parse_prompt(prompt: str, intensity: float | None = None) -> EmotionState:
+def parse_prompt(
+    prompt: str, intensity: float | None = None, *, open_vocabulary: bool = True
+) -> EmotionState:
     """Understand a free-text emotion prompt.
 
     Parameters
@@ -173,6 +207,10 @@ def parse_prompt(prompt: str, intensity: float | None = None) -> EmotionState:
         Optional strength 0..1 replacing the strength the words imply ("annoyed" 0.4,
         "furious" 0.95) as the base of every word; modifiers such as "slightly" or "very" still
         scale it and negation still reduces it.
+    open_vocabulary
+        Read words outside the lexicon by meaning (misspellings, then the sentence encoder:
+        :mod:`generators.emotion.open_vocabulary`). ``False`` keeps to the lexicon, as reading
+        a transcript does.
 
     Returns
     -------
@@ -221,16 +259,31 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
         return EmotionState.neutral()
 
     lex = get_lexicon()
+    rules = get_display_rules()
     components: list[_Component] = []
-    unknown: list[str] = []
+    unknown: list[tuple[int, list[str], _Pending]] = []  # (clause, words, modifiers before)
+    clause_region: dict[int, str] = {}
     pending = _Pending()
     attach = False  # a number right after an emotion word is that word's weight
+    clause = 0
     i = 0
+
+    def new_clause() -> None:
+        nonlocal pending, attach, clause
+        pending, attach = _Pending(), False
+        clause += 1
+
+    def note_unknown(word: str) -> None:
+        if unknown and unknown[-1][0] == clause and unknown[-1][2] is pending:
+            unknown[-1][1].append(word)
+        else:
+            unknown.append((clause, [word], pending))
+
     while i < len(tokens):
         tok = tokens[i]
         if tok[0].isdigit() or tok[0] == ".":
             if tok == ".":
-                pending, attach = _Pending(), False
+                new_clause()
             else:
                 value = _number(tok, prompt)
                 if attach and components[-1].explicit is None:
@@ -244,33 +297,145 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
             i += 1
             continue
         if tok in _SEPARATORS:
-            pending, attach = _Pending(), False
+            new_clause()
             i += 1
             continue
+        rule = rules.match(tokens, i)
         hit = lex.match(tokens, i)
+        lexicon_first = hit is not None and (hit[2] > rule[1] if rule else True)
+        if hit is not None and rule is not None and hit[0] == "modifier" and hit[2] >= rule[1]:
+            lexicon_first = True  # "quietly": a modifier whose role the rules add below
+        if rule is not None and not lexicon_first:
+            kind, length = rule
+            i += length
+            if kind in ("upper", "lower"):
+                clause_region.setdefault(clause, kind)
+            elif kind == "hidden_after":
+                if components:
+                    components[-1].role = "hidden"
+            else:
+                pending.role = _ROLE_OF[kind]
+            attach = False
+            continue
         if hit is None:
-            unknown.append(tok)
+            note_unknown(tok)
             i += 1
             continue
         kind, key, length = hit
         i += length
         if kind == "word":
-            components.append(_component(lex, lex.words[key], pending, intensity))
+            comp = _component(lex, lex.words[key], pending, intensity)
+            comp.clause = clause
+            components.append(comp)
             pending, attach = _Pending(), True
         elif kind == "modifier":
             pending.apply(lex.modifiers[key])
+            rule_kind = rules.kind_of(key)
+            if rule_kind in ("hide", "control"):
+                pending.role = _ROLE_OF[rule_kind]
             attach = False
         elif kind == "negator":
             pending.negate = not pending.negate
             attach = False
         elif kind == "connector":
-            pending, attach = _Pending(), False
+            new_clause()
 
+    notes: list[str] = []
+    if open_vocabulary:
+        components = _read_unknown_words(components, unknown, lex, intensity, notes)
     if not components:
         if unknown:
-            word = unknown[0]
+            word = unknown[0][1][0]
             close = difflib.get_close_matches(word, lex.known_words(), n=1, cutoff=0.8)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise PromptError(f"unknown emotion {word!r}{hint}; {_suggestion_text(lex)}")
         raise PromptError(f"no emotion word in {prompt.strip()!r}; {_suggestion_text(lex)}")
-    return _combine(components, prompt)
+    for k, comp in enumerate(components):
+        comp.region = clause_region.get(comp.clause)
+        hidden_before = any(c.role == "hidden" for c in components[:k])
+        if hidden_before and comp.role == "felt" and comp.word in rules.mouth_words:
+            comp.role = "display"  # "masking sadness with a smile": the smile is the mask
+    if clause_region:  # a mouth word ("smile") belongs to the mouth once regions are named
+        for comp in components:
+            if comp.region is None and comp.word in rules.mouth_words:
+                comp.region = "lower"
+    state = _combine(components, prompt, rules)
+    return _with_regions(state, components, rules, notes)
+
+
+def _read_unknown_words(
+    components: list[_Component],
+    unknown: list[tuple[int, list[str], _Pending]],
+    lex: Lexicon,
+    intensity: float | None,
+    notes: list[str],
+) -> list[_Component]:
+    """Read unknown words by meaning, in clauses where no known emotion word was found."""
+    known_clauses = {c.clause for c in components}
+    todo = [(cl, words, p) for cl, words, p in unknown if cl not in known_clauses]
+    if not todo:
+        return components
+    out = list(components)
+    rest = []
+    for cl, words, pend in todo:  # a misspelt emotion word ("hapy", "furius")
+        close = difflib.get_close_matches(" ".join(words), list(lex.words), n=1, cutoff=_TYPO)
+        if close:
+            comp = _component(lex, lex.words[close[0]], pend, intensity)
+            comp.clause = cl
+            out.append(comp)
+            notes.append(f"{' '.join(words)!r} read as a misspelling of {close[0]!r}")
+        else:
+            rest.append((cl, words, pend))
+    todo = rest
+    if not todo:
+        return sorted(out, key=lambda c: c.clause)
+    from generators.emotion.open_vocabulary import closest_emotion_word
+    from generators.emotion.text_encoder import encoder_available
+
+    if not encoder_available():
+        notes.append("words outside the lexicon were skipped (the sentence encoder is missing)")
+        return sorted(out, key=lambda c: c.clause)
+    for cl, words, pend in todo:
+        text = " ".join(words)
+        match = closest_emotion_word(text)
+        if match is None:
+            continue
+        comp = _component(lex, match.entry, pend, intensity)
+        comp.clause = cl
+        comp.word = text
+        out.append(comp)
+        near = ", ".join(f"{w!r} {sim:.2f}" for w, sim in match.neighbours)
+        notes.append(f"{text!r} is not in the lexicon: read by meaning as closest to {near}")
+    out.sort(key=lambda c: c.clause)
+    return out
+
+
+def _with_regions(
+    state: EmotionState, components: list[_Component], rules: DisplayRules, notes: list[str]
+) -> EmotionState:
+    """Add what each face region shows when the prompt names regions or display rules."""
+    special = [c for c in components if c.region is not None or c.role != "felt"]
+    if not special:
+        return EmotionState(
+            state.mixture, state.intensity, state.valence, state.arousal, state.dominance,
+            notes=tuple(notes),
+        )
+    parts = [Part(c.word, c.mixture, c.intensity, c.vad, c.role, c.region) for c in components]
+    shown = region_parts(parts, rules)
+    regions = {name: region_state(items) for name, items in shown.items()}
+    for c in special:
+        if c.role != "felt":
+            notes.append(
+                _ROLE_NOTE[c.role].format(w=c.word, leak=rules.leak, up=rules.control_upper)
+            )
+        if c.region is not None:
+            notes.append(f"{c.word!r} is shown by the {c.region} face")
+    return EmotionState(
+        state.mixture,
+        state.intensity,
+        state.valence,
+        state.arousal,
+        state.dominance,
+        regions=regions,
+        notes=tuple(notes),
+    )

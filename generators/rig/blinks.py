@@ -1,9 +1,16 @@
 """Automatic eye blinks: when (seeded, realistic intervals, drawn to pauses) and how (shape).
 
-Spontaneous blinks come every 2-6 s in conversation (mean ~3.5 s here) and cluster at pauses
-and phrase ends. One blink lasts ~150-250 ms and is asymmetric: the lid drops fast (~60-80 ms),
-rests closed for a moment and rises more slowly (~100-140 ms). Both eyes blink together, the
-second with a small random lag.
+Spontaneous blinks come every 2-6 s in conversation and cluster at pauses and phrase ends.
+Inter-blink intervals are strongly right-skewed (Ponder & Kennedy 1927, "On the act of
+blinking"; Bentivoglio et al. 1997, "Analysis of blink rate patterns in normal subjects") and
+are modelled here as a shifted log-normal: a refractory minimum of :data:`MIN_INTERVAL_S` plus a
+log-normal excess with log-standard deviation :data:`INTERVAL_SIGMA` (0.6), scaled so the mean
+interval is :data:`MEAN_INTERVAL_S` (3.5 s: median ~3.1 s, ~17-19 blinks a minute with the
+double blinks, between Bentivoglio's ~17/min at rest and ~26/min in conversation). The rate
+may vary over the clip (``rate_curve``: faster when aroused, see
+:mod:`~generators.rig.emotion_motion`). One blink lasts ~150-250 ms and is asymmetric: the lid
+drops fast (~60-80 ms), rests closed for a moment and rises more slowly (~100-140 ms). Both eyes
+blink together, the second with a small random lag.
 
 Examples
 --------
@@ -30,7 +37,10 @@ MEAN_INTERVAL_S: float = 3.5
 """Mean time between blinks."""
 
 MIN_INTERVAL_S: float = 1.2
-"""Shortest gap between two blinks (double blinks excepted)."""
+"""Shortest gap between two blinks (double blinks excepted): the refractory minimum."""
+
+INTERVAL_SIGMA: float = 0.6
+"""Standard deviation of the log of an interval's excess over :data:`MIN_INTERVAL_S`."""
 
 PAUSE_PULL_S: float = 0.9
 """A blink within this distance of a pause start moves to the pause (with some probability)."""
@@ -78,6 +88,24 @@ def _make_blink(rng: np.random.Generator, start: float) -> Blink:
     )
 
 
+def _factor_at(rate_curve: tuple[np.ndarray, np.ndarray] | None, t: float) -> float:
+    """The blink-rate factor at time ``t`` (1 without a curve; held flat past its ends)."""
+    if rate_curve is None:
+        return 1.0
+    times, factor = rate_curve
+    return max(float(np.interp(t, times, factor)), 0.05)
+
+
+def _interval(rng: np.random.Generator, mean_interval: float) -> float:
+    """One interval: :data:`MIN_INTERVAL_S` plus a log-normal excess, of mean ``mean_interval``.
+
+    The excess' mean is kept at 0.3 s or more, so very fast rates saturate.
+    """
+    extra = max(mean_interval - MIN_INTERVAL_S, 0.3)
+    mu = np.log(extra) - 0.5 * INTERVAL_SIGMA**2  # log-normal mean = exp(mu + sigma^2 / 2)
+    return MIN_INTERVAL_S + float(rng.lognormal(mu, INTERVAL_SIGMA))
+
+
 def plan_blinks(
     duration: float,
     *,
@@ -85,12 +113,13 @@ def plan_blinks(
     pauses: Sequence[tuple[float, float]] = (),
     mean_interval: float = MEAN_INTERVAL_S,
     rate: float = 1.0,
+    rate_curve: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[Blink]:
     """Choose blink times for a clip.
 
-    Intervals follow a gamma distribution (shape 3) shifted by :data:`MIN_INTERVAL_S`, so blinks
-    are neither metronomic nor bunched; a blink near the start of a pause moves into it with
-    probability 0.6; one blink in ten is a double blink.
+    Intervals follow a log-normal distribution shifted by :data:`MIN_INTERVAL_S` (see the
+    module docstring), so blinks are neither metronomic nor bunched; a blink near the start of
+    a pause moves into it with probability 0.6; one blink in ten is a double blink.
 
     Parameters
     ----------
@@ -104,6 +133,11 @@ def plan_blinks(
         Mean time between blinks.
     rate
         Multiplier of the blink frequency (the mean interval is divided by it; 0: no blinks).
+    rate_curve
+        ``(times, factor)``: a further, time-varying multiplier of the frequency (e.g.
+        :attr:`~generators.rig.emotion_motion.MotionStyle.blink_rate_factor`); each interval
+        is drawn with the mean interval divided by the factor at the blink that starts it.
+        ``None`` or a factor of exactly 1 everywhere: the same blinks as without it.
 
     Returns
     -------
@@ -114,11 +148,17 @@ def plan_blinks(
         return []
     if rate != 1.0:
         mean_interval = mean_interval / float(rate)
+    if rate_curve is not None:
+        curve_t = np.asarray(rate_curve[0], dtype=np.float64).reshape(-1)
+        curve_f = np.asarray(rate_curve[1], dtype=np.float64).reshape(-1)
+        if curve_t.size != curve_f.size or curve_t.size == 0:
+            raise ValueError("rate_curve must be two arrays of the same, non-zero length")
+        rate_curve = (curve_t, curve_f)
     rng = np.random.default_rng([_SALT, int(seed) & 0xFFFFFFFF])
-    extra = max(mean_interval - MIN_INTERVAL_S, 0.3)
     pause_starts = np.array(sorted(s for s, e in pauses if e - s >= 0.15), dtype=np.float64)
     blinks: list[Blink] = []
-    t = float(rng.uniform(0.3, min(2.5, mean_interval)))
+    first_mean = mean_interval / _factor_at(rate_curve, 0.0)
+    t = float(rng.uniform(0.3, min(2.5, first_mean)))
     while t < duration:
         start = t
         if pause_starts.size:
@@ -140,7 +180,8 @@ def plan_blinks(
             second = start + blink.duration + float(rng.uniform(0.05, 0.12))
             if second < duration:
                 blinks.append(_make_blink(rng, second))
-        t = blinks[-1].start + MIN_INTERVAL_S + float(rng.gamma(3.0, extra / 3.0))
+        last = blinks[-1].start
+        t = last + _interval(rng, mean_interval / _factor_at(rate_curve, last))
     return blinks
 
 

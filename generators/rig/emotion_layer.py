@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from generators.emotion.facs import expression_weights, mixture_matrix
+from generators.emotion.facs import expression_weights
 from generators.emotion.intensity import check_intensity
 from generators.emotion.life import life_modulation
 from generators.emotion.regions import LOWER_FACE, UPPER_FACE, region_index, region_mask
-from generators.take import EmotionState, EmotionTrack
+from generators.rig.emotion_frames import EmotionFrames, emotion_frames
+from generators.take import EmotionTrack
 from renderers.arkit import ARKIT_INDEX, ARKIT_NAMES, NUM_SHAPES
 
 __all__ = [
@@ -77,37 +78,21 @@ _PARTING = np.isin(np.array(ARKIT_NAMES), LIP_PARTING)
 _REGION_COL = region_index()
 
 
-def _state_arrays(
-    track: EmotionTrack, times: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-frame mixture ``(N, E)``, intensity ``(N,)`` and VAD ``(N, 3)`` of a track."""
-    if not track.segments:  # no prompt: one neutral state for every frame
-        states: list[EmotionState] = [EmotionState.neutral()] * len(times)
-    else:
-        states = [track.at(float(t)) for t in times]
-    cache: dict[int, np.ndarray] = {}
-    rows = []
-    for s in states:  # held segments return the same state object: convert it once
-        key = id(s)
-        if key not in cache:
-            cache[key] = mixture_matrix([s.mixture])[0]
-        rows.append(cache[key])
-    mix = np.array(rows).reshape(len(states), -1)
-    intensity = np.array([s.intensity for s in states], dtype=np.float64)
-    vad = np.array([(s.valence, s.arousal, s.dominance) for s in states], dtype=np.float64)
-    return mix, intensity, vad.reshape(-1, 3)
-
-
 def emotion_curves(
-    track: EmotionTrack, times: np.ndarray, intensity: float, *, seed: int = 0
+    track: EmotionTrack,
+    times: np.ndarray,
+    intensity: float,
+    *,
+    seed: int = 0,
+    frames: EmotionFrames | None = None,
 ) -> np.ndarray:
     """The emotion expression over time, as ARKit-52 curves.
 
     Parameters
     ----------
     track
-        Emotion prompts along the timeline; sampled with ``track.at(t)`` (which cross-fades
-        neighbouring segments).
+        Emotion prompts along the timeline; sampled with ``track.sample(times)`` (affective
+        dynamics between neighbouring segments).
     times
         ``(N,)`` frame times in seconds (``i / fps``).
     intensity
@@ -115,6 +100,11 @@ def emotion_curves(
     seed
         Seed of the slow "life" variation (+-8 % of the expression, per face region, a pure
         function of time): same seed, same curves.
+    frames
+        The per-frame emotion already sampled from ``track`` (with the voice blended in), from
+        :func:`~generators.rig.emotion_frames.emotion_frames`; sampled here when ``None``. The
+        upper face shows its own state and the lower face its own (regional prompts, display
+        rules), both with the felt state's VAD.
 
     Returns
     -------
@@ -146,8 +136,12 @@ def emotion_curves(
         raise ValueError("times must be a 1-D array of finite seconds")
     if t.size == 0:
         return np.zeros((0, NUM_SHAPES), dtype=np.float32)
-    mix, level, vad = _state_arrays(track, t)
-    expr = expression_weights(mix, level, vad).astype(np.float64)
+    if frames is None:
+        frames = emotion_frames(track, t)
+    vad = frames.felt.vad
+    upper = expression_weights(*frames.upper, vad).astype(np.float64)
+    lower = expression_weights(*frames.lower, vad).astype(np.float64)
+    expr = np.where(_UPPER[None, :], upper, lower)
     life = life_modulation(t, seed=seed, amplitude=LIFE_AMPLITUDE)[:, _REGION_COL]
     return np.clip(expr * life * gain, 0.0, 1.0).astype(np.float32)
 

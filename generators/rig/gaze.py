@@ -4,6 +4,11 @@ The gaze rests mostly on the listener (straight ahead) and now and then jumps a 
 aside (a saccade: ~50 ms), holds 0.6-3 s, and comes back. The eyes also counter-rotate part of
 the head's motion (vestibulo-ocular reflex), so the gaze stays put while the head sways.
 
+The emotion may restyle the gaze frame by frame
+(:class:`~generators.rig.emotion_motion.MotionStyle`): saccade frequency and size, how long the
+gaze rests on the listener, and a smooth downward offset (sadness and shame look down). Fear
+darts: frequent, wider saccades with short holds.
+
 The eyeLook* shapes are derived from the same rotation with :data:`EYE_LOOK_RANGE_DEG`, so a
 renderer that rotates eye bones and one that uses the blendshapes show the same gaze.
 
@@ -21,9 +26,14 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from renderers.arkit import ARKIT_INDEX, NUM_SHAPES
+
+if TYPE_CHECKING:
+    from generators.rig.emotion_motion import MotionStyle
 
 __all__ = [
     "EYE_LOOK_COLUMNS",
@@ -56,12 +66,18 @@ def _ease(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
+def _frame_at(times: np.ndarray, when: float) -> int:
+    """Index of the last frame at or before ``when`` (the first frame before the clip)."""
+    return int(np.clip(np.searchsorted(times, when, side="right") - 1, 0, times.size - 1))
+
+
 def gaze_motion(
     times: np.ndarray,
     *,
     seed: int = 0,
     head_rotation: np.ndarray | None = None,
     activity: float = 1.0,
+    style: MotionStyle | None = None,
 ) -> np.ndarray:
     """Eye rotation over time.
 
@@ -76,6 +92,12 @@ def gaze_motion(
     activity
         Multiplier of the saccades' amplitude and frequency (0: no saccades, the gaze stays
         on the listener; the counter-rotation of the head still applies).
+    style
+        Per-frame emotion styling (``len(style) == N``): each saccade's size is multiplied by
+        ``saccade_amplitude_factor`` and the hold after it divided by ``saccade_rate_factor``
+        (and, on the listener, multiplied by ``gaze_hold_factor``), all read at the saccade's
+        frame; ``gaze_pitch_offset_deg`` is added to the pitch. ``None``, or a neutral style:
+        the same rotation as without it.
 
     Returns
     -------
@@ -84,6 +106,8 @@ def gaze_motion(
         looks to the avatar's left, positive pitch looks down).
     """
     t = np.asarray(times, dtype=np.float64)
+    if style is not None and len(style) != t.size:
+        raise ValueError(f"style has {len(style)} frames, times {t.size}")
     rng = np.random.default_rng([_SALT, int(seed) & 0xFFFFFFFF])
     end = float(t[-1]) if t.size else 0.0
     yaw = np.zeros(t.size)
@@ -101,13 +125,22 @@ def gaze_motion(
             )
         if rate != 1.0:
             target = target * rate
+        k = _frame_at(t, when) if style is not None else 0
+        if style is not None:
+            target = target * float(style.saccade_amplitude_factor[k])
         away = not away
         step = _ease((t - when) / SACCADE_S)
         yaw += (target[0] - cur[0]) * step
         pitch += (target[1] - cur[1]) * step
         cur = target
         hold = rng.gamma(2.0, 0.45) + 0.6 if away else rng.gamma(2.0, 0.8) + 0.8
+        if style is not None:
+            if not away:  # back on the listener: anger stares, fear and sadness glance off
+                hold = hold * float(style.gaze_hold_factor[k])
+            hold = hold / float(style.saccade_rate_factor[k])
         when += float(hold) / rate
+    if style is not None and t.size:
+        pitch += np.asarray(style.gaze_pitch_offset_deg, dtype=np.float64).reshape(t.size)
     if head_rotation is not None and t.size:
         head = np.asarray(head_rotation, dtype=np.float64).reshape(t.size, 3)
         yaw -= VOR_GAIN * head[:, 0]

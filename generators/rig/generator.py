@@ -31,7 +31,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 
 import numpy as np
@@ -43,7 +43,9 @@ from generators.progress import CancelToken, NullProgress, ProgressSink, SubProg
 from generators.rig.blinks import Blink, blink_curves, plan_blinks
 from generators.rig.coarticulation import coarticulate
 from generators.rig.corrected_lipsync import corrected_lip_curves
+from generators.rig.emotion_frames import emotion_frames
 from generators.rig.emotion_layer import combine_with_lipsync, emotion_curves
+from generators.rig.emotion_motion import articulation_gain, motion_style
 from generators.rig.energy import EnergyEnvelope, energy_envelope
 from generators.rig.gaze import (
     EYE_LOOK_COLUMNS,
@@ -55,6 +57,7 @@ from generators.rig.head_motion import emphasis_peaks, head_motion
 from generators.rig.lipsync import ACOUSTIC, SpeechAnalysis, analyse_speech
 from generators.rig.live_controls import scale_articulation, scale_emotion_regions
 from generators.rig.visemes import phones_to_visemes
+from generators.rig.voice_cues import VoiceAnalysis, analyse_voice
 from generators.take import CurveSet, Provenance, Take, VisemeSegment, VisemeTrack, frame_count
 from generators.viseme_edit import complete_timeline, edited_mask, validate_timeline
 from renderers.arkit import ARKIT_INDEX
@@ -94,6 +97,8 @@ class RigAnalysis:
         ``(time, strength)`` of emphasised syllables.
     language
         The language setting the analysis was made for (:mod:`generators.language`).
+    voice
+        The voice's own emotion cues: arousal from prosody, valence from the transcript.
     """
 
     audio_sha256: str
@@ -104,6 +109,7 @@ class RigAnalysis:
     envelope: EnergyEnvelope
     emphasis: list[tuple[float, float]] = field(default_factory=list)
     language: str = AUTO
+    voice: VoiceAnalysis | None = None
 
     def viseme_timeline(self) -> tuple[VisemeSegment, ...]:
         """The analysed visemes as a full timeline from 0 to the clip's end: where a hand
@@ -209,6 +215,9 @@ class RigGenerator:
         token.raise_if_cancelled()
         sink.report(0.97, "finding emphasised syllables")
         emphasis = emphasis_peaks(envelope, speech.phonemes)
+        token.raise_if_cancelled()
+        sink.report(0.98, "reading the emotion in the voice")
+        voice = analyse_voice(clip, envelope, speech, transcript, language)
         sink.report(1.0, "audio analysed")
         return RigAnalysis(
             clip.sha256,
@@ -219,6 +228,7 @@ class RigGenerator:
             envelope,
             emphasis,
             language=language,
+            voice=voice,
         )
 
     def map(
@@ -266,6 +276,12 @@ class RigGenerator:
         phonemes = analysis.speech.phonemes
 
         controls = request.controls
+        track = request.emotion
+        if track.transition != controls.emotion_transition:
+            track = replace(track, transition=controls.emotion_transition)
+        voice = None if analysis.voice is None else analysis.voice.cue(times)
+        frames = emotion_frames(track, times, voice=voice, follow_voice=controls.follow_voice)
+        style = motion_style(frames.felt.vad, frames.families)
         sink.report(0.0, "shaping visemes into mouth curves")
         # The lip offset moves the mouth track: frame t shows the mouth of t - offset.
         lip_times = times - controls.lip_offset
@@ -287,11 +303,13 @@ class RigGenerator:
                 jaw_gain=jaw_gain,
                 anticipation=anticipation,
             )
-        lip_weights = scale_articulation(lip, controls.lip_articulation)
+        lip_weights = scale_articulation(lip, articulation_gain(style, controls.lip_articulation))
         token.raise_if_cancelled()
 
         sink.report(0.4, "layering the emotion")
-        emotion = emotion_curves(request.emotion, times, request.intensity, seed=request.seed)
+        emotion = emotion_curves(
+            track, times, request.intensity, seed=request.seed, frames=frames
+        )
         emotion = scale_emotion_regions(
             emotion, upper=controls.upper_face, lower=controls.lower_face
         )
@@ -301,7 +319,11 @@ class RigGenerator:
         sink.report(0.7, "adding blinks, head and eye motion")
         pauses = [(p.start, p.end) for p in phonemes if p.phone == "SIL"]
         blinks = plan_blinks(
-            analysis.duration, seed=request.seed, pauses=pauses, rate=controls.blink_rate
+            analysis.duration,
+            seed=request.seed,
+            pauses=pauses,
+            rate=controls.blink_rate,
+            rate_curve=(times, style.blink_rate_factor),
         )
         _apply_blinks(weights, blink_curves(blinks, times))
         head = head_motion(
@@ -310,11 +332,16 @@ class RigGenerator:
             activity=lip.activity,
             emphasis=analysis.emphasis,
             amplitude=controls.head_motion,
+            style=style,
         )
         # The expression's own gaze (eyes down in shame...) becomes eye rotation too, and the
         # eyeLook shapes are then derived from the total rotation, so both always agree.
         eyes = gaze_motion(
-            times, seed=request.seed, head_rotation=head, activity=controls.gaze_activity
+            times,
+            seed=request.seed,
+            head_rotation=head,
+            activity=controls.gaze_activity,
+            style=style,
         )
         eyes = eyes + gaze_from_eye_look(weights)
         look = list(EYE_LOOK_COLUMNS)
@@ -338,6 +365,7 @@ class RigGenerator:
             provenance=self._provenance(analysis, request, n, blinks, visemes),
             audio_path=analysis.audio_path,
             duration=analysis.duration,
+            emotion_curves=frames.felt,
         )
         sink.report(1.0, "take ready")
         return take
@@ -371,7 +399,8 @@ class RigGenerator:
                 {"start": s.start, "end": s.end, "prompt": s.prompt}
                 for s in request.emotion.segments
             ],
-            "emotion_transition": request.emotion.transition,
+            "emotion_transition": request.controls.emotion_transition,
+            "voice_emotion": {} if analysis.voice is None else analysis.voice.summary(),
             "transcript_provided": analysis.transcript is not None,
             "transcript": analysis.transcript,
             "language": analysis.language,

@@ -5,6 +5,11 @@ seed), a few degrees at most. While the voice is active the sway grows, and each
 syllable (a loudness peak on a vowel that stands out from its surroundings) gets a small nod:
 the chin dips 1-2.5 degrees and comes back over ~0.45 s.
 
+The emotion may restyle the motion frame by frame
+(:class:`~generators.rig.emotion_motion.MotionStyle`): livelier or calmer sway, larger or
+smaller nods, and a pitch offset (joy lifts the chin, sadness droops it, anger pushes the head
+forward, which a rotation-only pose shows as a chin-down tilt with less sway).
+
 Examples
 --------
 >>> import numpy as np
@@ -17,11 +22,15 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from generators.rig.energy import EnergyEnvelope
 from generators.take import PhonemeSegment
+
+if TYPE_CHECKING:
+    from generators.rig.emotion_motion import MotionStyle
 
 __all__ = ["IDLE_AMPLITUDE_DEG", "NOD_MAX_DEG", "emphasis_peaks", "head_motion"]
 
@@ -91,6 +100,7 @@ def head_motion(
     activity: np.ndarray | None = None,
     emphasis: Sequence[tuple[float, float]] = (),
     amplitude: float = 1.0,
+    style: MotionStyle | None = None,
 ) -> np.ndarray:
     """Head rotation over time.
 
@@ -105,7 +115,13 @@ def head_motion(
     emphasis
         ``(time, strength)`` of emphasised syllables (:func:`emphasis_peaks`) to nod on.
     amplitude
-        Multiplier of the whole motion, sway and nods (0: a still head).
+        Multiplier of the whole motion, sway, nods and the style's offset (0: a still head).
+    style
+        Per-frame emotion styling (``len(style) == N``): the sway is multiplied by
+        ``head_sway_factor``, each nod by ``nod_factor`` at its frame, and
+        ``head_pitch_offset_deg`` is added to the pitch. The pose has no translation, so a
+        forward push shows as its chin-down tilt. ``None``, or a neutral style: the same
+        motion as without it.
 
     Returns
     -------
@@ -113,6 +129,8 @@ def head_motion(
         ``(N, 3)`` float32 yaw, pitch, roll in degrees (positive pitch: chin down).
     """
     t = np.asarray(times, dtype=np.float64)
+    if style is not None and len(style) != t.size:
+        raise ValueError(f"style has {len(style)} frames, times {t.size}")
     rng = np.random.default_rng([_SALT, int(seed) & 0xFFFFFFFF])
     sway = _sway(t, rng) * np.asarray(IDLE_AMPLITUDE_DEG)[None, :]
     if activity is not None and t.size:
@@ -123,11 +141,19 @@ def head_motion(
         kernel = np.hanning(2 * k + 1)
         smooth = np.convolve(np.pad(act, k, mode="edge"), kernel / kernel.sum(), mode="valid")
         sway *= (1.0 + SPEECH_BOOST * smooth)[:, None]
+    if style is not None and t.size:
+        sway *= np.asarray(style.head_sway_factor, dtype=np.float64).reshape(t.size)[:, None]
     for when, strength in emphasis:
         centre = when + 0.08
         u = (t - centre) / (_NOD_WIDTH_S / 2)
         bump = np.where(np.abs(u) < 1, 0.5 * (1 + np.cos(np.pi * u)), 0.0)
-        sway[:, 1] += NOD_MAX_DEG * strength * bump
+        size = strength
+        if style is not None and t.size:
+            k = int(np.clip(np.searchsorted(t, centre), 0, t.size - 1))
+            size = strength * float(style.nod_factor[k])
+        sway[:, 1] += NOD_MAX_DEG * size * bump
+    if style is not None and t.size:
+        sway[:, 1] += np.asarray(style.head_pitch_offset_deg, dtype=np.float64).reshape(t.size)
     if amplitude != 1.0:
         sway *= float(amplitude)
     return sway.astype(np.float32)

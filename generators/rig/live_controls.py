@@ -51,11 +51,11 @@ def scale_emotion_regions(emotion: np.ndarray, *, upper: float, lower: float) ->
     return np.clip(emotion * gain[None, :], 0.0, 1.0).astype(emotion.dtype)
 
 
-def scale_articulation(lip: LipCurves, amount: float) -> np.ndarray:
+def scale_articulation(lip: LipCurves, amount: float | np.ndarray) -> np.ndarray:
     """Lip-sync weights with the mouth's movement scaled around the rest pose.
 
     ``rest + amount * (weights - rest)`` on the mouth and jaw shapes, clipped to 0..1. Frames
-    held by a bilabial closure (``lip.seal``) keep their closed shape when ``amount`` < 1, so
+    held by a bilabial closure (``lip.seal``) keep their closed shape where ``amount`` < 1, so
     p, b and m still close however small the articulation.
 
     Parameters
@@ -63,21 +63,42 @@ def scale_articulation(lip: LipCurves, amount: float) -> np.ndarray:
     lip
         From :func:`~generators.rig.coarticulation.coarticulate`.
     amount
-        Articulation multiplier (0: the mouth stays at rest between closures).
+        Articulation multiplier (0: the mouth stays at rest between closures): one for the
+        whole clip, or ``(N,)`` one per frame (e.g. the control times
+        :func:`~generators.rig.emotion_motion.articulation_gain`).
 
     Returns
     -------
     numpy.ndarray
-        ``(N, 52)`` float32 weights; ``lip.weights`` itself when ``amount`` is 1.
+        ``(N, 52)`` float32 weights; ``lip.weights`` itself when ``amount`` is 1 (everywhere).
+
+    Raises
+    ------
+    ValueError
+        If a per-frame ``amount`` does not have one value per frame.
     """
-    if amount == 1.0:
-        return lip.weights
+    if np.ndim(amount) == 0:
+        amount = float(amount)
+        if amount == 1.0:
+            return lip.weights
+        gain: float | np.ndarray = amount
+        below = amount < 1.0
+    else:
+        per_frame = np.asarray(amount, dtype=np.float64).reshape(-1)
+        if per_frame.shape[0] != lip.weights.shape[0]:
+            raise ValueError(
+                f"amount has {per_frame.shape[0]} values for {lip.weights.shape[0]} frames"
+            )
+        if np.all(per_frame == 1.0):
+            return lip.weights
+        gain = per_frame[:, None]
+        below = per_frame < 1.0
     mouth = _LOWER
     rest = viseme_table()["sil"].weights[mouth]
     w = lip.weights.astype(np.float64)
-    scaled = np.clip(rest + float(amount) * (w[:, mouth] - rest), 0.0, 1.0)
-    if amount < 1.0 and lip.seal is not None:
-        b = np.asarray(lip.seal, dtype=np.float64)[:, None]
+    scaled = np.clip(rest + gain * (w[:, mouth] - rest), 0.0, 1.0)
+    if np.any(below) and lip.seal is not None:
+        b = np.asarray(lip.seal, dtype=np.float64)[:, None] * np.asarray(below)[..., None]
         scaled = (1.0 - b) * scaled + b * w[:, mouth]
     w[:, mouth] = scaled
     return w.astype(np.float32)

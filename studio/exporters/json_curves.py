@@ -73,7 +73,7 @@ def curves_document(take: Take, *, decimals: int = 5) -> dict[str, Any]:
     head = _finite(curves.head_rotation)
     eyes = _finite(curves.eye_rotation)
 
-    states = [take.emotion.at(i / fps) for i in range(n)]
+    states = take.emotion_states()
     emotion = {
         axis: [_round(getattr(s, axis), _EMOTION_DECIMALS) for s in states]
         for axis in ("valence", "arousal", "dominance")

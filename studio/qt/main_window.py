@@ -38,12 +38,15 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from generators.audio import AudioClip
 from generators.controls import AnimationControls
+from generators.emotion.open_vocabulary import is_ready as vocabulary_ready
+from generators.emotion.open_vocabulary import warm_up_in_background
 from generators.emotion.parse import parse_prompt
 from generators.errors import GeneratorError
 from generators.take import EmotionTrack, VisemeSegment
@@ -58,6 +61,7 @@ from generators.viseme_edit import (
 from generators.viseme_edit import segment_index_at as viseme_index_at
 from studio.analysis_process import AnalysisProcess
 from studio.emotion_edit import remove_at, segment_index_at, split_at, with_prompt_at
+from studio.emotion_track_file import load_emotion_track
 from studio.errors import ProjectError, StudioError
 from studio.project import (
     PROJECT_SUFFIX,
@@ -84,12 +88,14 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aa
                   ".aif")
 AUDIO_FILTER = "Audio (" + " ".join(f"*{s}" for s in AUDIO_SUFFIXES) + ");;All files (*)"
 PROJECT_FILTER = f"Affect Studio project (*{PROJECT_SUFFIX});;All files (*)"
+TRACK_FILTER = "Emotion track (*.txt *.track *.json);;All files (*)"
 MAX_RECENT = 8
 AUTOSAVE_ENV = "AFFECT_AUTOSAVE_SECONDS"
 DEFAULT_AUTOSAVE_S = 30.0
 LAYOUT_VERSION = 1
 VIEWPORT_CHECK_MS = 1500
 SYNC_REMAP_MAX_S = 120.0
+TEXT_MODEL_DELAY_MS = 2000  # load the sentence encoder in the background after start-up
 """Clips up to this long re-map on the UI thread (at most ~40 ms); longer ones on a worker."""
 
 
@@ -119,6 +125,18 @@ def recovery_folder() -> Path:
     """Where autosaved recovery files go."""
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
     return Path(base or Path.home() / ".local" / "share") / "affect-studio" / "recovery"
+
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless vertical scroll area, so a long panel never forces the
+    window taller than the screen."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
 
 
 class MainWindow(QMainWindow):
@@ -180,6 +198,7 @@ class MainWindow(QMainWindow):
         self._show_session_values()
         self._refresh_timeline()
         QTimer.singleShot(0, self.analysis_process.start)
+        QTimer.singleShot(TEXT_MODEL_DELAY_MS, warm_up_in_background)
         if check_recovery:
             QTimer.singleShot(0, self.offer_recovery)
         # The window's long-lived objects need no cyclic collection: keep them out of it, so
@@ -212,7 +231,7 @@ class MainWindow(QMainWindow):
         for key, title, widget, area in (
             ("voice", "Voice line", self.audio_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
             ("emotion", "Emotion", self.emotion_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("animation", "Animation", self.controls_panel,
+            ("animation", "Animation", _scrolling(self.controls_panel),
              Qt.DockWidgetArea.RightDockWidgetArea),
             ("timeline", "Timeline", timeline_box, Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
@@ -263,6 +282,9 @@ class MainWindow(QMainWindow):
                            "Pick the audio to animate")
         self.act_export = a("&Export…", self.open_export_dialog, "Ctrl+E", "export",
                             "Export video, curves and mouth cues")
+        self.act_import_track = a("Import emotion &track…", self.choose_emotion_track, None, None,
+                                  "Place prompts along the timeline from a track file "
+                                  "('SECONDS PROMPT' lines, or JSON)")
         self.act_quit = a("&Quit", self.close, keys.Quit)
         self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(QKeySequence(keys.Undo))
@@ -316,7 +338,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &recent")
         file_menu.addActions([self.act_save, self.act_save_as])
         file_menu.addSeparator()
-        file_menu.addActions([self.act_audio, self.act_export])
+        file_menu.addActions([self.act_audio, self.act_import_track, self.act_export])
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")
@@ -729,10 +751,14 @@ class MainWindow(QMainWindow):
         self.session.set_emotion_track(track)
 
     def _parsed(self, prompt: str) -> Any:
+        # Words outside the lexicon are read by meaning only once the text model has loaded in
+        # the background (warm_up_in_background): the window never waits for it.
+        ready = vocabulary_ready()
         try:
-            state = parse_prompt(prompt)
+            state = parse_prompt(prompt, open_vocabulary=ready)
         except GeneratorError as exc:
-            self.emotion_panel.show_problem(str(exc))
+            later = "" if ready else " (the text model for other words is still loading)"
+            self.emotion_panel.show_problem(f"{exc}{later}")
             return None
         self.emotion_panel.show_problem(None)
         return state
@@ -756,6 +782,34 @@ class MainWindow(QMainWindow):
         new = split_at(old, self.playback.time, prompt, state)
         self._shown_segment = -1
         self._push("Add emotion prompt", self._set_emotion, old, new)
+
+    def choose_emotion_track(self) -> None:
+        """Ask for an emotion-track file and use it."""
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import an emotion track", self._start_folder(), TRACK_FILTER
+        )
+        if path:
+            self.import_emotion_track(Path(path))
+
+    def import_emotion_track(self, path: Path) -> bool:
+        """Replace the prompts with those of a track file, and take its transition time
+        (one undoable step). A bad file is reported and changes nothing."""
+        try:
+            track = load_emotion_track(path)
+        except (GeneratorError, StudioError) as exc:
+            self.show_error("Cannot use this emotion track", str(exc))
+            return False
+        old_track, old_controls = self.session.emotion, self.session.controls
+        controls = old_controls.replace(emotion_transition=track.transition)
+
+        def apply(value: tuple[EmotionTrack, AnimationControls]) -> None:
+            self.session.set_emotion_track(value[0])
+            self.session.set_controls(value[1])
+
+        self._shown_segment = -1
+        self._push("Import emotion track", apply, (old_track, old_controls), (track, controls))
+        self.statusBar().showMessage(f"{len(track.segments)} prompts from {path.name}", 5000)
+        return True
 
     def remove_prompt_at_playhead(self) -> None:
         """Remove the prompt under the playhead (undoable)."""

@@ -41,6 +41,8 @@ CONTROL_LABELS: dict[str, str] = {
     "head_motion": "Head motion",
     "lip_anticipation": "Lip anticipation",
     "lip_offset": "Lip offset (s)",
+    "follow_voice": "Follow the voice",
+    "emotion_transition": "Emotion transition (s)",
 }
 CONTROL_TIPS: dict[str, str] = {
     "upper_face": "Strength of the emotion on brows, eyes and cheeks",
@@ -51,6 +53,10 @@ CONTROL_TIPS: dict[str, str] = {
     "head_motion": "How much the head sways and nods (0: still)",
     "lip_anticipation": "How early the mouth moves toward each sound (0: as late as possible)",
     "lip_offset": "Moves the whole mouth track in time, in seconds (negative: earlier)",
+    "follow_voice": "How much the voice's own emotion (its energy and pitch, and the transcript's "
+    "sentiment) colours the prompt's (0: the prompt alone)",
+    "emotion_transition": "How long a change of emotion on the timeline takes to settle, "
+    "in seconds",
 }
 
 
@@ -231,12 +237,19 @@ class EmotionPanel(QWidget):
         if state is None:
             self.meaning.setText("neutral")
             return
-        mix = sorted(state.mixture.items(), key=lambda kv: -kv[1])[:3]
-        words = ", ".join(f"{name} {weight:.0%}" for name, weight in mix if weight > 0.01)
-        self.meaning.setText(
-            f"{words or 'neutral'}  ·  intensity {state.intensity:.2f}  ·  valence "
+        def top(mixture: dict[str, float]) -> str:
+            mix = sorted(mixture.items(), key=lambda kv: -kv[1])[:3]
+            return ", ".join(f"{n} {w:.0%}" for n, w in mix if w > 0.01) or "neutral"
+
+        lines = [
+            f"{top(state.mixture)}  ·  intensity {state.intensity:.2f}  ·  valence "
             f"{state.valence:+.2f}, arousal {state.arousal:+.2f}"
-        )
+        ]
+        for region in ("upper", "lower"):
+            if region in state.regions:
+                lines.append(f"{region} face shows: {top(state.regions[region].mixture)}")
+        lines += state.notes[:3]
+        self.meaning.setText("\n".join(lines))
 
     def show_problem(self, message: str | None) -> None:
         """Show why the prompt could not be used (``None`` clears it)."""

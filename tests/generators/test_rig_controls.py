@@ -15,6 +15,7 @@ from generators.emotion import parse_prompt
 from generators.emotion.regions import LOWER_FACE, UPPER_FACE, region_mask
 from generators.errors import PromptError
 from generators.rig.blinks import plan_blinks
+from generators.rig.emotion_layer import CLOSURE_FULL
 from generators.rig.gaze import EYE_LOOK_COLUMNS, VOR_GAIN, gaze_motion
 from generators.rig.generator import RigAnalysis, RigGenerator
 from generators.take import EmotionTrack, Take
@@ -80,6 +81,12 @@ def _same(a: Take, b: Take, cols: np.ndarray | None = None) -> bool:
     if cols is not None:
         w_a, w_b = w_a[:, cols], w_b[:, cols]
     return bool(np.array_equal(w_a, w_b))
+
+
+def _sealed(row: np.ndarray) -> bool:
+    """The lips touch: mouthClose seals against the jaw (or is fully on) and they press."""
+    close = row[SEAL[0]]
+    return bool(close >= min(row[JAW], CLOSURE_FULL) - 1e-6 and close > 0.04)
 
 
 def _bilabial_frames(take: Take) -> list[int]:
@@ -181,7 +188,7 @@ def test_lip_articulation_scales_the_mouth_but_bilabials_still_close(
     w0, w = base.curves.weights, small.curves.weights
     assert w[:, JAW].max() < 0.65 * w0[:, JAW].max()
     for f in frames:
-        assert np.all(w[f, SEAL] >= w0[f, SEAL] - 1e-6), f
+        assert _sealed(w[f]), f
         assert w[f, JAW] <= w0[f, JAW] + 1e-6
     assert _same(small, base, UPPER)
     assert np.array_equal(small.curves.head_rotation, base.curves.head_rotation)
@@ -195,7 +202,7 @@ def test_lip_articulation_scales_the_mouth_but_bilabials_still_close(
     still = _map(analysis, request_, lip_articulation=0.0).curves.weights
     assert still[:, JAW].max() < 0.5 * w0[:, JAW].max()
     for f in frames:
-        assert np.all(still[f, SEAL] >= w0[f, SEAL] - 1e-6), f
+        assert _sealed(still[f]), f
 
 
 def test_blink_rate_zero_removes_blinks_and_nothing_else(

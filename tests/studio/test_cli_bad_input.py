@@ -183,8 +183,10 @@ def test_emotion_command_json(capsys):
     code, out, _ = run_cli(capsys, "emotion", "quietly furious", "--json")
     assert code == 0
     info = json.loads(out)
-    assert info["dominant"] == "anger" and info["valence"] < 0
-    assert set(info["regions"]) >= {"brows", "eyes", "mouth"}
+    assert info["dominant"] == "anger" and info["vad"]["valence"] < 0
+    assert set(info["regions"]) == {"upper", "lower"}
+    assert 0 <= info["intensity"] <= 1 and info["notes"]
+    assert set(info["mixture"]) == {"anger"}
 
 
 def test_emotion_command_unknown_prompt(capsys):

@@ -39,7 +39,8 @@ def test_window_has_the_parts_an_artist_needs(window: MainWindow) -> None:
     assert set(window.docks) == {"voice", "emotion", "animation", "timeline"}
     names = set(window.controls_panel.rows)
     assert names == {"intensity", "upper_face", "lower_face", "lip_articulation", "blink_rate",
-                     "gaze_activity", "head_motion", "lip_anticipation", "lip_offset"}
+                     "gaze_activity", "head_motion", "lip_anticipation", "lip_offset",
+                     "follow_voice", "emotion_transition"}
     offset = window.controls_panel.rows["lip_offset"]
     assert (offset.lo, offset.hi, offset.default, offset.value()) == (-0.25, 0.25, 0.0, 0.0)
     keys = {a.shortcut().toString() for a in (window.act_play, window.act_back,

@@ -1,0 +1,216 @@
+"""Open vocabulary: read words the lexicon does not know by their meaning.
+
+A word or phrase the rules do not know ("crestfallen", "on cloud nine") is embedded with the
+sentence encoder (all-MiniLM-L6-v2, run in numpy: :mod:`generators.emotion.text_encoder`) and
+compared by cosine similarity with every lexicon word and every emotion-table description, all
+framed the same way ("I am X."). The :data:`NEIGHBOURS` closest known words vote, each weighted
+by ``exp(SHARPNESS * (similarity - best))``: their mixtures, intensities and VAD are averaged
+with those weights, which is steadier than the single nearest word (a rare word's sub-word pieces
+can land it next to a word that merely looks alike). The encoder loads on the first unknown word
+only, so prompts the lexicon covers never pay for it, and the known words' embeddings are cached
+on disk (:func:`generators.emotion.vocabulary_cache.cached_embeddings`).
+
+Examples
+--------
+>>> from generators.emotion.text_encoder import encoder_available
+>>> if encoder_available():
+...     match = closest_emotion_word("livid")
+...     assert match is not None and match.similarity > MIN_SIMILARITY
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from generators.emotion.lexicon import WordEntry, get_lexicon
+from generators.emotion.table import get_emotion_table
+
+__all__ = [
+    "MIN_SIMILARITY",
+    "SimilarWord",
+    "closest_emotion_word",
+    "is_ready",
+    "vocabulary_size",
+    "warm_up_in_background",
+]
+
+MIN_SIMILARITY: float = 0.45
+"""Cosine similarity below which an unknown word is not read as an emotion."""
+
+MIN_MARGIN: float = 0.0
+"""How much closer an unknown word must be to an emotion word than to every everyday,
+non-emotional word of :data:`NON_EMOTION_ANCHORS` ("banana", "keyboard", "xyzzy" are as close
+to some emotion word as many rare emotion words are, but closer still to the anchors)."""
+
+NON_EMOTION_ANCHORS: tuple[str, ...] = (
+    "table", "chair", "car", "house", "banana", "tomato", "apple", "computer", "keyboard",
+    "phone", "book", "paper", "window", "door", "tree", "dog", "cat", "giraffe", "river", "road",
+    "city", "seven", "twelve", "hundred", "monday", "january", "walk", "run", "write", "read",
+    "the", "of", "and", "is", "qwerty", "asdf", "blah", "lorem ipsum", "xyz", "thing", "stuff",
+)  # fmt: skip
+"""Everyday words with no emotion: the yardstick an unknown word's emotion similarity must beat."""
+
+NEIGHBOURS: int = 11
+"""How many of the closest known words vote."""
+
+SHARPNESS: float = 10.0
+"""How fast a neighbour's vote falls with its distance from the best match."""
+
+_TEMPLATE = "I am {}."
+"""Both sides are embedded in the same frame, so single words are compared as feelings."""
+
+
+@dataclass(frozen=True)
+class SimilarWord:
+    """The known emotion word closest in meaning to an unknown one.
+
+    Parameters
+    ----------
+    text
+        The unknown word or phrase as written.
+    entry
+        The entry standing in for it: the neighbours' weighted mixture, intensity and VAD.
+    similarity
+        Cosine similarity with the closest known word (-1..1).
+    neighbours
+        ``(word, similarity)`` of the voting neighbours, closest first.
+    margin
+        ``similarity`` minus the similarity to the closest non-emotion anchor word.
+    """
+
+    text: str
+    entry: WordEntry
+    similarity: float
+    neighbours: tuple[tuple[str, float], ...] = ()
+    margin: float = 0.0
+
+
+class _Vocabulary:
+    """Embeddings of every lexicon word and table description (built on first use)."""
+
+    def __init__(self) -> None:
+        lex = get_lexicon()
+        table = get_emotion_table()
+        entries: list[WordEntry] = list(lex.words.values())
+        texts = [_TEMPLATE.format(e.word) for e in entries]
+        for name in table.emotions:
+            entry = lex.words.get(name) or WordEntry(
+                name, {name: 1.0}, 0.7, table.term_vad(name)
+            )
+            entries.append(entry)
+            texts.append(_TEMPLATE.format(table.descriptions[name]))
+        from generators.emotion.text_encoder import get_encoder
+        from generators.emotion.vocabulary_cache import cached_embeddings
+
+        self.encoder = get_encoder()
+        self.entries = entries
+        anchors = [_TEMPLATE.format(a) for a in NON_EMOTION_ANCHORS]
+        vectors = cached_embeddings(self.encoder, texts + anchors)
+        self.vectors, self.anchors = vectors[: len(texts)], vectors[len(texts) :]
+        self.encoder.encode([_TEMPLATE.format("calm")])  # warm up, so the first prompt is fast
+
+    def closest(self, text: str) -> SimilarWord:
+        query = self.encoder.encode([_TEMPLATE.format(text)])[0]
+        scores = self.vectors @ query
+        margin = float(scores.max() - (self.anchors @ query).max())
+        order = np.argsort(-scores)[:NEIGHBOURS]
+        best = float(scores[order[0]])
+        votes = np.exp(SHARPNESS * (scores[order] - best))
+        votes = votes / votes.sum()
+        mixture: dict[str, float] = {}
+        level = 0.0
+        for vote, j in zip(votes, order, strict=True):
+            entry = self.entries[int(j)]
+            for name, w in entry.mixture.items():
+                mixture[name] = mixture.get(name, 0.0) + float(vote) * w
+            level += float(vote) * entry.intensity
+        mixture = {k: v for k, v in mixture.items() if v >= 0.05}
+        total = sum(mixture.values())
+        mixture = {k: v / total for k, v in sorted(mixture.items(), key=lambda kv: -kv[1])}
+        # VAD from the neighbours that agree with the reading (same dominant basic emotion), so
+        # opposite neighbours do not average the valence away.
+        table = get_emotion_table()
+        family = table.dominant_family(mixture)
+        agree = [
+            (float(v), self.entries[int(j)])
+            for v, j in zip(votes, order, strict=True)
+            if table.dominant_family(self.entries[int(j)].mixture) == family
+        ]
+        weight = sum(v for v, _ in agree)
+        vad = sum(v * np.asarray(e.vad) for v, e in agree) / weight if agree else np.zeros(3)
+        entry = WordEntry(text, mixture, level, (float(vad[0]), float(vad[1]), float(vad[2])))
+        near = tuple((self.entries[int(j)].word, float(scores[j])) for j in order[:3])
+        return SimilarWord(text, entry, best, near, margin)
+
+
+_lock = threading.Lock()
+_vocabulary: _Vocabulary | None = None
+
+
+def _get_vocabulary() -> _Vocabulary:
+    global _vocabulary
+    with _lock:
+        if _vocabulary is None:
+            _vocabulary = _Vocabulary()
+        return _vocabulary
+
+
+def is_ready() -> bool:
+    """Whether the encoder and the known words' embeddings are loaded (reading an unknown word
+    then takes milliseconds, not seconds)."""
+    return _vocabulary is not None
+
+
+def warm_up_in_background() -> threading.Thread | None:
+    """Load the encoder and the known words' embeddings in a daemon thread (for interactive
+    use: the first unknown word then does not wait for them). ``None`` when the model is not
+    installed.
+    """
+    from generators.emotion.text_encoder import encoder_available
+
+    if _vocabulary is not None or not encoder_available():
+        return None
+
+    def load() -> None:
+        try:
+            _get_vocabulary()
+        except Exception:  # noqa: BLE001 - the first real use reports the error
+            return
+
+    thread = threading.Thread(target=load, name="emotion-vocabulary", daemon=True)
+    thread.start()
+    return thread
+
+
+def vocabulary_size() -> int:
+    """Number of known phrases an unknown word is compared with (loads the encoder)."""
+    return len(_get_vocabulary().entries)
+
+
+def closest_emotion_word(text: str) -> SimilarWord | None:
+    """The known emotion word closest in meaning to ``text``, if similar enough.
+
+    Parameters
+    ----------
+    text
+        An unknown word or phrase from a prompt.
+
+    Returns
+    -------
+    SimilarWord or None
+        ``None`` when the best similarity is below :data:`MIN_SIMILARITY` or the word is no
+        closer to an emotion word than to an everyday one (:data:`MIN_MARGIN`).
+
+    Raises
+    ------
+    ModelMissingError
+        If the sentence-encoder model is not installed (see
+        :mod:`generators.emotion.text_encoder`).
+    """
+    match = _get_vocabulary().closest(text)
+    if match.similarity < MIN_SIMILARITY or match.margin < MIN_MARGIN:
+        return None
+    return match

@@ -1,0 +1,68 @@
+"""Open vocabulary: unknown words read by meaning with the sentence encoder."""
+
+from __future__ import annotations
+
+import pytest
+
+from generators.emotion.open_vocabulary import closest_emotion_word
+from generators.emotion.parse import parse_prompt
+from generators.emotion.table import get_emotion_table
+from generators.emotion.vocabulary_cache import cached_embeddings
+from generators.errors import PromptError
+
+
+def family(prompt: str) -> str:
+    return get_emotion_table().dominant_family(parse_prompt(prompt).mixture)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("gleeful", "happiness"), ("mournful", "sadness"), ("irritable", "anger")],
+)
+def test_unknown_words_are_read_by_meaning(word: str, expected: str) -> None:
+    from generators.emotion.lexicon import get_lexicon
+
+    assert word not in get_lexicon().words
+    state = parse_prompt(word)
+    assert family(word) == expected
+    assert "read by meaning" in state.notes[0]
+
+
+def test_modifiers_apply_to_words_read_by_meaning() -> None:
+    assert parse_prompt("slightly mournful").intensity < parse_prompt("mournful").intensity
+
+
+@pytest.mark.parametrize("junk", ["banana", "keyboard", "xyzzy", "qwerty"])
+def test_everyday_words_are_not_emotions(junk: str) -> None:
+    assert closest_emotion_word(junk) is None
+    with pytest.raises(PromptError, match=f"unknown emotion '{junk}'"):
+        parse_prompt(junk)
+
+
+def test_known_words_never_reach_the_encoder() -> None:
+    assert parse_prompt("furious").notes == ()
+
+
+def test_embedding_cache_is_reused_and_rebuilt(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("AFFECT_STUDIO_CACHE", str(tmp_path))
+
+    class Counting:
+        folder = tmp_path
+        calls = 0
+
+        def encode(self, texts):
+            import numpy as np
+
+            Counting.calls += 1
+            return np.ones((len(texts), 4), dtype=np.float32)
+
+    enc = Counting()
+    first = cached_embeddings(enc, ["a", "b"])
+    second = cached_embeddings(enc, ["a", "b"])
+    assert Counting.calls == 1 and (first == second).all()
+    (cache,) = tmp_path.glob("vocabulary-*.npy")
+    cache.write_bytes(b"not an array")
+    cached_embeddings(enc, ["a", "b"])
+    assert Counting.calls == 2  # a broken cache file is rebuilt
+    cached_embeddings(enc, ["a", "b", "c"])
+    assert Counting.calls == 3  # other texts, other cache entry
