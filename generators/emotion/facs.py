@@ -289,8 +289,9 @@ def mixture_matrix(mixtures: Sequence[Mapping[str, float]]) -> np.ndarray:
 
 
 def _au_activations(mix: np.ndarray, intensity: np.ndarray, model: FacsModel) -> np.ndarray:
-    gains = np.power(np.clip(mix, 0.0, 1.0), model.mixture_exponent)
-    return (gains @ model.prototypes) * np.clip(intensity, 0.0, 1.0)[:, None]
+    used = np.flatnonzero(mix.any(axis=0))  # a take uses a few of the table's emotions
+    gains = np.power(np.clip(mix[:, used], 0.0, 1.0), model.mixture_exponent)
+    return (gains @ model.prototypes[used]) * np.clip(intensity, 0.0, 1.0)[:, None]
 
 
 def expression_weights(mix: np.ndarray, intensity: np.ndarray, vad: np.ndarray) -> np.ndarray:

@@ -659,8 +659,16 @@ class MainWindow(QMainWindow):
             self.session.set_take(result)
             self._take_updated()
             return
-        if self.session.install_analysis(result):
+        if not self.session.install_analysis(result):
+            return
+        if self._refresh_pending or not self.session.supports_live_edits:
             self.refresh()
+            return
+        # The first take of a new analysis is mapped on a worker: the UI thread only draws it,
+        # so the end of a long analysis never stalls the window (a slider move stays synchronous).
+        if self.analyser.busy:
+            self.analyser.cancel()
+        self.mapper.start("Updating the animation", self.session.remap_job())
 
     def analyse_again(self) -> None:
         """Retry an analysis that failed or was cancelled."""

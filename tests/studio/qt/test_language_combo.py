@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QComboBox
 
 from studio.qt.main_window import MainWindow
 from studio.qt.panels import AudioPanel
-from tests.studio.qt.windows import ANALYSIS_TIMEOUT_MS, load
+from tests.studio.qt.windows import ANALYSIS_TIMEOUT_MS, idle, load
 
 
 def pick(qtbot, combo: QComboBox, text: str) -> None:  # noqa: ANN001
@@ -60,7 +60,7 @@ def test_choosing_a_language_reanalyses_and_undo_goes_back(
     qtbot.waitUntil(lambda: started == ["Finding syllables in the sound"], timeout=2_000)
     qtbot.waitUntil(
         lambda: (
-            not w.analyser.busy
+            idle(w)
             and w.session.take is not None
             and w.session.take.visemes.method == "acoustic"
         ),

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from studio.project import load_project
 from studio.qt.main_window import MainWindow, recovery_folder, settings
 from tests.conftest import REPO_ROOT
-from tests.studio.qt.windows import ANALYSIS_TIMEOUT_MS, dispose, load, make_window
+from tests.studio.qt.windows import ANALYSIS_TIMEOUT_MS, dispose, idle, load, make_window
 
 
 def _message(w: MainWindow) -> QMessageBox:
@@ -181,7 +181,7 @@ def test_transcript_edit_reanalyses_in_the_background(window: MainWindow, qtbot,
     window.audio_panel.apply_button.click()
     qtbot.waitUntil(lambda: started == ["Aligning the transcript"], timeout=2_000)
     assert window.progress_bar.isVisible() and window.cancel_button.isVisible()
-    qtbot.waitUntil(lambda: not window.analyser.busy and window.session.take is not None,
+    qtbot.waitUntil(lambda: idle(window) and window.session.take is not None,
                     timeout=ANALYSIS_TIMEOUT_MS)
     assert not window.progress_bar.isVisible()
     assert window.session.take.visemes.method == "forced-alignment"

@@ -17,7 +17,7 @@ from generators.rig.visemes import viseme_table
 from generators.take import VisemeSegment
 from renderers.arkit import ARKIT_INDEX
 from studio.qt.main_window import MainWindow
-from tests.studio.qt.windows import ANALYSIS_TIMEOUT_MS, dispose, load, make_window
+from tests.studio.qt.windows import ANALYSIS_TIMEOUT_MS, dispose, idle, load, make_window
 
 CLOSE = ARKIT_INDEX["mouthClose"]
 PP_CLOSE = viseme_table()["PP"].weight("mouthClose")
@@ -153,7 +153,7 @@ def test_corrections_are_saved_and_set_aside_for_another_transcript(
     try:
         other.open_project(dest)
         qtbot.waitUntil(
-            lambda: other.session.take is not None and not other.analyser.busy,
+            lambda: other.session.take is not None and idle(other),
             timeout=ANALYSIS_TIMEOUT_MS,
         )
         assert other.session.take.visemes.edited

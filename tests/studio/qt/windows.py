@@ -32,6 +32,11 @@ def dispose(w: MainWindow) -> None:
     w.deleteLater()
 
 
+def idle(w: MainWindow) -> bool:
+    """Neither analysing nor mapping: the take on show is up to date."""
+    return not w.analyser.busy and not w.mapper.busy
+
+
 def load(qtbot, w: MainWindow, audio: Path, transcript: str | None = None) -> None:  # noqa: ANN001
     """Load ``audio`` (and a transcript) into ``w`` and wait until the take is ready."""
     w.load_audio(audio)
@@ -39,5 +44,5 @@ def load(qtbot, w: MainWindow, audio: Path, transcript: str | None = None) -> No
     if transcript is not None:
         w.edit_transcript(transcript)
     qtbot.waitUntil(
-        lambda: w.session.take is not None and not w.analyser.busy, timeout=ANALYSIS_TIMEOUT_MS
+        lambda: w.session.take is not None and idle(w), timeout=ANALYSIS_TIMEOUT_MS
     )
