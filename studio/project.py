@@ -101,7 +101,8 @@ def session_to_project(session: Session) -> Project:
         language=session.language,
         segments=[
             ProjectSegment(float(s.start), None if s.end is None else float(s.end), s.prompt,
-                           _segment_intensity(s))
+                           _segment_intensity(s),
+                           None if s.speed == prompt_speed(s.prompt) else float(s.speed))
             for s in sorted(session.emotion.segments, key=lambda s: s.start)
         ],
         intensity=float(session.intensity),
@@ -190,7 +191,13 @@ def prepare_project(project: Project) -> PreparedProject:
         except PromptError as exc:
             raise ProjectError(f"emotion segment {i} ({seg.prompt!r:.40}): {exc}") from None
         segments.append(
-            EmotionSegment(seg.start, seg.end, seg.prompt, state, prompt_speed(seg.prompt))
+            EmotionSegment(
+                seg.start,
+                seg.end,
+                seg.prompt,
+                state,
+                prompt_speed(seg.prompt) if seg.speed is None else seg.speed,
+            )
         )
     if not 0.0 <= project.intensity <= 1.0:
         raise ProjectError(f"intensity must be between 0 and 1, got {project.intensity}")

@@ -133,6 +133,7 @@ def project_to_dict(project: Project, folder: Path, *, absolute_paths: bool = Fa
         "language": project.language,
         "emotion": [
             {"start": s.start, "end": s.end, "prompt": s.prompt, "intensity": s.intensity}
+            | ({} if s.speed is None else {"speed": s.speed})
             for s in project.segments
         ],
         "intensity": project.intensity,
@@ -295,7 +296,9 @@ def _segment(item: Any, i: int) -> ProjectSegment:
         raise ProjectError(f"{what} prompt is longer than {MAX_PROMPT_LENGTH} characters")
     inten_raw = seg.get("intensity")
     inten = None if inten_raw is None else _number(inten_raw, f"{what} intensity", 0.0, 1.0)
-    return ProjectSegment(start, end, prompt, inten)
+    speed_raw = seg.get("speed")
+    speed = None if speed_raw is None else _number(speed_raw, f"{what} speed", 0.01, 100.0)
+    return ProjectSegment(start, end, prompt, inten, speed)
 
 
 def _controls(value: Any) -> dict[str, float]:

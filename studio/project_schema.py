@@ -40,12 +40,16 @@ class ProjectSegment:
         Free-text emotion prompt, as typed by the user.
     intensity
         Strength 0..1 replacing what the words imply, or ``None``: from the words.
+    speed
+        How fast the change into this prompt goes (1 normal, 3 "suddenly"), or ``None``: from
+        the words (:func:`~generators.emotion.speed_words.prompt_speed`).
     """
 
     start: float
     end: float | None
     prompt: str
     intensity: float | None = None
+    speed: float | None = None
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,26 @@ def test_outputs_get_normal_file_permissions(rendered):
     os.umask(mask)
     for path in rendered.iterdir():
         assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path.name
+
+
+def test_emotion_track_text_file_with_transition_and_follow_voice(tmp_path, demo_audio):
+    track = tmp_path / "scene.track"
+    track.write_text("transition 0.8\n0.0 calm\n2.0 suddenly furious\n", encoding="utf-8")
+    out = tmp_path / "o.json"
+    args = [str(demo_audio), "--emotion-track", str(track), "--follow-voice", "0", "-o", str(out)]
+    assert main(["render", *args]) == 0
+    doc = json.loads(out.read_text())
+    settings = doc["affectStudio"]["provenance"]["settings"]
+    assert settings["emotion_transition"] == 0.8
+    assert settings["controls"]["follow_voice"] == 0.0
+    assert [p["prompt"] for p in settings["prompts"]] == ["calm", "suddenly furious"]
+    fps = doc["exportFps"]
+    mixture = doc["affectStudio"]["mixture"]
+    assert "anger" not in mixture[round(1.5 * fps)] and mixture[-1].get("anger", 0) > 0.9
+    valence = doc["affectStudio"]["emotion"]["valence"]
+    assert valence[-1] < 0 < valence[round(1.5 * fps)]
+
+    overridden = tmp_path / "p.json"
+    assert main(["render", *args[:-2], "--transition", "2.5", "-o", str(overridden)]) == 0
+    again = json.loads(overridden.read_text())["affectStudio"]["provenance"]["settings"]
+    assert again["emotion_transition"] == 2.5

@@ -288,6 +288,9 @@ def test_backslash_path(tmp_path):
         ("controls", {"blink_rate": "fast"}, "control blink_rate must be a number"),
         ("controls", {"Bad Name": 1.0}, "unknown animation control"),
         ("controls", {"blink_rate": 3}, "control blink_rate must be between 0 and 2"),
+        ("controls", {"follow_voice": 1.5}, "control follow_voice must be between 0 and 1"),
+        ("emotion", [{"prompt": "calm", "speed": 0}], "speed must be between 0.01 and 100"),
+        ("controls", {"emotion_transition": -1}, "control emotion_transition must be between"),
     ],
 )
 def test_wrong_types(tmp_path, field, value, needle):
@@ -331,13 +334,16 @@ def _edited_session(demo_audio, demo_transcript) -> Session:
     session.set_transcript(demo_transcript)
     session.set_emotion_track(EmotionTrack([
         EmotionSegment(0.0, 1.0, "calm", _parse("calm")),
-        EmotionSegment(1.0, None, "happy", _parse("happy", 0.5)),
+        EmotionSegment(1.0, 2.0, "happy", _parse("happy", 0.5), 2.5),
+        EmotionSegment(2.0, None, "suddenly furious", _parse("suddenly furious"), 3.0),
     ]))
     session.set_intensity(0.6)
     session.seed = 9
     session.settings.fps = 25.0
     session.settings.width, session.settings.height = 800, 600
-    session.set_controls(AnimationControls(blink_rate=0.5, head_motion=1.5))
+    session.set_controls(
+        AnimationControls(blink_rate=0.5, head_motion=1.5, follow_voice=0.8, emotion_transition=1.5)
+    )
     return session
 
 
