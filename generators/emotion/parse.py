@@ -215,9 +215,10 @@ def parse_prompt(
     Returns
     -------
     EmotionState
-        Mixture of base emotions (``neutral`` and Ekman's seven, weights summing to 1, largest
-        first), overall intensity 0..1, and valence/arousal/dominance in -1..1. VAD grows with
-        the square root of each word's intensity.
+        Mixture of emotion-table entries (weights summing to 1, largest first), overall
+        intensity 0..1, valence/arousal/dominance in -1..1 (VAD grows with the square root of
+        each word's intensity), what each face region shows when the prompt names regions or
+        display rules (``regions``), and ``notes`` on how it was read.
 
     Raises
     ------
@@ -233,7 +234,9 @@ def parse_prompt(
     >>> quiet.arousal < loud.arousal
     True
     >>> sorted(parse_prompt("nervous but hopeful").mixture)
-    ['fear', 'happiness', 'neutral', 'surprise']
+    ['hope', 'nervousness']
+    >>> parse_prompt("smiling mouth, sad eyes").shown_by("upper").mixture
+    {'sadness': 1.0}
     >>> parse_prompt("anger:0.7, joy:0.3").mixture
     {'anger': 0.7, 'happiness': 0.3}
     >>> parse_prompt("").mixture

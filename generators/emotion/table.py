@@ -16,8 +16,8 @@ region's state); :data:`FAMILIES` are the basic emotions the dominant emotion is
 Examples
 --------
 >>> table = get_emotion_table()
->>> len(table.emotions) >= 30, table.family("bittersweet")
-(True, {'sadness': 0.5, 'happiness': 0.5})
+>>> len(table.emotions) >= 30, table.family("sadly angry")
+(True, {'sadness': 0.4, 'anger': 0.6})
 >>> table.canonical("joy"), table.dominant_family({"wistfulness": 0.7, "anger": 0.3})
 ('happiness', 'sadness')
 """
