@@ -285,7 +285,9 @@ class EmotionSegment:
     """An emotion prompt active from ``start`` to ``end`` seconds (``end=None``: to the end).
 
     ``speed`` (> 0) multiplies how fast the emotion moves to this prompt: 1 normal, above 1
-    faster ("suddenly furious"), below 1 slower ("slowly calming down").
+    faster ("suddenly furious"), below 1 slower ("slowly calming down"). ``intensity`` is the
+    strength override the prompt was parsed with (``None``: from its words), kept so the
+    segment can be saved and parsed again to the same state.
     """
 
     start: float
@@ -293,6 +295,7 @@ class EmotionSegment:
     prompt: str
     state: EmotionState
     speed: float = 1.0
+    intensity: float | None = None
 
 
 @dataclass

@@ -15,7 +15,7 @@ is JSON, anything else is text).
 * the time is seconds (``3.2``) or minutes and seconds (``1:05.5``); cues must be in
   increasing time order;
 * a trailing ``@0.8`` sets the cue's intensity (0..1) instead of the one its words imply;
-* ``transition SECONDS`` (0..10, before the first cue) sets how long the emotion takes to move
+* ``transition SECONDS`` (0..3, before the first cue) sets how long the emotion takes to move
   from one cue to the next (about 90 % of the way; the default is 0.4 s);
 * blank lines are ignored, and ``#`` starts a comment (to the end of the line).
 
@@ -39,6 +39,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from generators.controls import control_range
 from generators.emotion.parse import parse_prompt
 from generators.emotion.speed_words import prompt_speed
 from generators.errors import PromptError
@@ -57,8 +58,10 @@ __all__ = [
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_SEGMENTS = 10_000
-MAX_TRANSITION = 10.0
-"""Longest transition a file may set, in seconds."""
+MAX_TRANSITION = control_range("emotion_transition")[1]
+"""Longest transition a file may set, in seconds (the studio's transition control's top)."""
+MAX_TIME_S = 24 * 3600.0
+"""Latest cue time accepted, in seconds."""
 MAX_SPEED = 100.0
 """Largest per-segment speed a JSON file may set (and ``1 / MAX_SPEED`` the smallest)."""
 
@@ -82,8 +85,14 @@ def parse_time(text: str) -> float | None:
     if m is None:
         return None
     if m.group(3) is not None:
-        return float(m.group(3))
-    return int(m.group(1)) * 60.0 + float(m.group(2))
+        seconds = float(m.group(3))
+    else:
+        seconds = int(m.group(1)) * 60.0 + float(m.group(2))
+    return seconds if math.isfinite(seconds) and seconds <= MAX_TIME_S else None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _transition(value: Any) -> float | None:
@@ -154,7 +163,7 @@ def parse_emotion_track_text(text: str, name: str = "<text>") -> EmotionTrack:
             raise fail(
                 line_no,
                 f"bad time {head!r:.20}; start each cue with seconds (3.2) or m:ss (1:05.5), "
-                "e.g. '3.2 suddenly furious'",
+                f"at most {MAX_TIME_S:g} s, e.g. '3.2 suddenly furious'",
             )
         intensity: float | None = None
         m = _INTENSITY.search(rest)
@@ -190,7 +199,9 @@ def parse_emotion_track_text(text: str, name: str = "<text>") -> EmotionTrack:
         except PromptError as exc:
             raise fail(line_no, str(exc)) from None
         end = cues[i + 1][0] if i + 1 < len(cues) else None
-        segments.append(EmotionSegment(start, end, prompt, state, prompt_speed(prompt)))
+        segments.append(
+            EmotionSegment(start, end, prompt, state, prompt_speed(prompt), intensity)
+        )
     return EmotionTrack(segments, EmotionTrack().transition if transition is None else transition)
 
 
@@ -203,7 +214,8 @@ def _json_track(p: Path, text: str) -> EmotionTrack:
     if isinstance(data, dict):
         items = data.get("segments")
         if data.get("transition") is not None:
-            value = _transition(data["transition"])
+            raw = data["transition"]
+            value = _transition(raw) if _is_number(raw) else None
             if value is None:
                 raise _fail(p, f'"transition" must be seconds between 0 and {MAX_TRANSITION:g}')
             transition = value
@@ -215,21 +227,19 @@ def _json_track(p: Path, text: str) -> EmotionTrack:
         raise _fail(p, f"more than {MAX_SEGMENTS} segments")
     segments = []
     for i, item in enumerate(items):
-        if not isinstance(item, dict) or "prompt" not in item:
-            raise _fail(p, f"segment {i} needs at least a \"prompt\"")
-        try:
-            start = float(item.get("start", 0.0))
-            end = None if item.get("end") is None else float(item["end"])
-            intensity = None if item.get("intensity") is None else float(item["intensity"])
-            speed = None if item.get("speed") is None else float(item["speed"])
-        except (TypeError, ValueError):
-            raise _fail(
-                p, f"segment {i}: start, end, intensity and speed must be numbers"
-            ) from None
-        if not math.isfinite(start) or start < 0 or (
-            end is not None and not (math.isfinite(end) and end > start)
+        if not isinstance(item, dict) or not isinstance(item.get("prompt"), str):
+            raise _fail(p, f"segment {i} needs a text \"prompt\"")
+        numbers = {k: item.get(k) for k in ("start", "end", "intensity", "speed")}
+        if any(v is not None and not _is_number(v) for v in numbers.values()):
+            raise _fail(p, f"segment {i}: start, end, intensity and speed must be numbers")
+        start = float(item.get("start", 0.0))
+        end = None if item.get("end") is None else float(item["end"])
+        intensity = None if item.get("intensity") is None else float(item["intensity"])
+        speed = None if item.get("speed") is None else float(item["speed"])
+        if not (math.isfinite(start) and 0 <= start <= MAX_TIME_S) or (
+            end is not None and not (math.isfinite(end) and start < end <= MAX_TIME_S)
         ):
-            raise _fail(p, f"segment {i}: needs 0 <= start < end")
+            raise _fail(p, f"segment {i}: needs 0 <= start < end <= {MAX_TIME_S:g} s")
         if speed is not None and not (1.0 / MAX_SPEED <= speed <= MAX_SPEED):
             raise _fail(
                 p, f"segment {i}: speed must be between {1.0 / MAX_SPEED:g} and {MAX_SPEED:g}"
@@ -240,8 +250,14 @@ def _json_track(p: Path, text: str) -> EmotionTrack:
         except PromptError as exc:
             raise _fail(p, f"segment {i}: {exc}") from None
         speed = prompt_speed(prompt) if speed is None else speed
-        segments.append(EmotionSegment(start, end, prompt, state, speed))
+        segments.append(EmotionSegment(start, end, prompt, state, speed, intensity))
     segments.sort(key=lambda s: s.start)
+    for a, b in zip(segments, segments[1:], strict=False):
+        if b.start == a.start or (a.end is not None and b.start < a.end):
+            raise _fail(
+                p, f"segments starting at {a.start:g} s and {b.start:g} s overlap; "
+                "give each its own time span"
+            )
     return EmotionTrack(segments, transition)
 
 

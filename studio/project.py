@@ -101,7 +101,7 @@ def session_to_project(session: Session) -> Project:
         language=session.language,
         segments=[
             ProjectSegment(float(s.start), None if s.end is None else float(s.end), s.prompt,
-                           _segment_intensity(s),
+                           s.intensity if s.intensity is not None else _segment_intensity(s),
                            None if s.speed == prompt_speed(s.prompt) else float(s.speed))
             for s in sorted(session.emotion.segments, key=lambda s: s.start)
         ],
@@ -197,6 +197,7 @@ def prepare_project(project: Project) -> PreparedProject:
                 seg.prompt,
                 state,
                 prompt_speed(seg.prompt) if seg.speed is None else seg.speed,
+                seg.intensity,
             )
         )
     if not 0.0 <= project.intensity <= 1.0:

@@ -1,6 +1,6 @@
 """Open vocabulary: read words the lexicon does not know by their meaning.
 
-A word or phrase the rules do not know ("crestfallen", "on cloud nine") is embedded with the
+A word or phrase the rules do not know ("crestfallen", "mournful") is embedded with the
 sentence encoder (all-MiniLM-L6-v2, run in numpy: :mod:`generators.emotion.text_encoder`) and
 compared by cosine similarity with every lexicon word and every emotion-table description, all
 framed the same way ("I am X."). The :data:`NEIGHBOURS` closest known words vote, each weighted

@@ -12,7 +12,13 @@ The grammar is deliberately small and forgiving:
 * several words make a mix ("nervous but hopeful", "happy and surprised", "sad, angry"), each
   weighted by its intensity and modifiers; explicit weights may follow a word ("anger:0.7,
   joy:0.3", "anger 70%") or precede it ("70% angry"), missing weights share what is left of 1;
-* other words are ignored once at least one emotion word is recognised.
+* face-region words ("sad eyes", "smiling mouth") and display rules ("trying to hide her fear",
+  "quietly furious", "forced smile") decide what each half of the face shows
+  (:mod:`generators.emotion.display_rules`);
+* a clause with no known emotion word has its unknown words read as a misspelling of a known
+  word ("hapy") or, failing that, by meaning with the sentence encoder
+  (:mod:`generators.emotion.open_vocabulary`); other unknown words are ignored. Every such
+  reading is listed in the state's ``notes``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from generators.emotion.display_rules import (
@@ -40,7 +47,9 @@ __all__ = ["MAX_PROMPT_LENGTH", "known_emotions", "parse_prompt", "tokenize"]
 MAX_PROMPT_LENGTH: int = 500
 """Longest prompt accepted, in characters."""
 
-_TOKEN = re.compile(r"\d+(?:\.\d+)?%?|\.\d+%?|[a-z]+(?:'[a-z]+)?|[,;:/+&=()!?.]")
+_TOKEN = re.compile(
+    r"\d+(?:\.\d+)?%?|\.\d+%?|[^\W\d_]+(?:'[^\W\d_]+)?|[,;:/+&=()!?.]"
+)
 _SEPARATORS = frozenset(",;/+&()!?.")
 _WEIGHT_MARKS = frozenset(":=")
 _TYPO = 0.85  # difflib ratio above which an unknown word is taken as a misspelt known one
@@ -63,7 +72,9 @@ def tokenize(prompt: str) -> list[str]:
     >>> tokenize("Isn't grossed-out; anger:0.7")
     ['is', 'not', 'grossed', 'out', ';', 'anger', ':', '0.7']
     """
-    text = prompt.lower().replace("\u2019", "'").replace("\u2018", "'")
+    text = unicodedata.normalize("NFKD", prompt.lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))  # "naïve" -> "naive"
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
     text = re.sub(r"\bwon't\b", "will not", text)
     text = re.sub(r"\bcan't\b", "can not", text)
     text = text.replace("n't", " not").replace("-", " ")
@@ -80,6 +91,7 @@ class _Pending:
     negate: bool = False
     explicit: float | None = None
     role: Role = "felt"
+    region: str | None = None
 
     def apply(self, mod: Modifier) -> None:
         self.intensity *= mod.intensity
@@ -194,7 +206,11 @@ def _combine(components: list[_Component], prompt: str, rules: DisplayRules) -> 
 
 
 def parse_prompt(
-    prompt: str, intensity: float | None = None, *, open_vocabulary: bool = True
+    prompt: str,
+    intensity: float | None = None,
+    *,
+    typos: bool = True,
+    by_meaning: bool = True,
 ) -> EmotionState:
     """Understand a free-text emotion prompt.
 
@@ -207,10 +223,12 @@ def parse_prompt(
         Optional strength 0..1 replacing the strength the words imply ("annoyed" 0.4,
         "furious" 0.95) as the base of every word; modifiers such as "slightly" or "very" still
         scale it and negation still reduces it.
-    open_vocabulary
-        Read words outside the lexicon by meaning (misspellings, then the sentence encoder:
-        :mod:`generators.emotion.open_vocabulary`). ``False`` keeps to the lexicon, as reading
-        a transcript does.
+    typos
+        Read an unknown word that is close in spelling to a known one as that word, with a
+        note ("hapy" -> "happy").
+    by_meaning
+        Read other unknown words by meaning with the sentence encoder
+        (:mod:`generators.emotion.open_vocabulary`). A transcript is read with neither.
 
     Returns
     -------
@@ -259,20 +277,32 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
         )
     tokens = tokenize(prompt)
     if not any(t not in _SEPARATORS for t in tokens):
+        if any(not (unicodedata.category(ch).startswith(("P", "Z")) or ch.isspace())
+               for ch in prompt):
+            raise PromptError(
+                f"no emotion word in {prompt.strip()!r:.40}; {_suggestion_text(get_lexicon())}"
+            )
         return EmotionState.neutral()
 
     lex = get_lexicon()
     rules = get_display_rules()
     components: list[_Component] = []
     unknown: list[tuple[int, list[str], _Pending]] = []  # (clause, words, modifiers before)
-    clause_region: dict[int, str] = {}
+    rule_words: list[str] = []  # display-rule words, read by meaning if nothing else is found
     pending = _Pending()
     attach = False  # a number right after an emotion word is that word's weight
     clause = 0
     i = 0
 
+    def settle_role() -> None:
+        # A rule with no emotion word after it ("scared but hiding it", "fear hidden") applies
+        # to the emotion before it.
+        if pending.role != "felt" and components and components[-1].role == "felt":
+            components[-1].role = pending.role
+
     def new_clause() -> None:
         nonlocal pending, attach, clause
+        settle_role()
         pending, attach = _Pending(), False
         clause += 1
 
@@ -310,12 +340,19 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
             lexicon_first = True  # "quietly": a modifier whose role the rules add below
         if rule is not None and not lexicon_first:
             kind, length = rule
+            rule_words.extend(tokens[i : i + length])
             i += length
             if kind in ("upper", "lower"):
-                clause_region.setdefault(clause, kind)
+                last = components[-1] if components else None
+                if last is not None and last.clause == clause and last.region is None:
+                    last.region = kind  # "sad eyes": the word before
+                else:
+                    pending.region = kind  # "eyes that look sad": the word after
             elif kind == "hidden_after":
                 if components:
                     components[-1].role = "hidden"
+            elif pending.negate:
+                pending.negate = False  # "not hiding fear": shown openly
             else:
                 pending.role = _ROLE_OF[kind]
             attach = False
@@ -329,6 +366,7 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
         if kind == "word":
             comp = _component(lex, lex.words[key], pending, intensity)
             comp.clause = clause
+            comp.region = pending.region
             components.append(comp)
             pending, attach = _Pending(), True
         elif kind == "modifier":
@@ -342,10 +380,14 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
             attach = False
         elif kind == "connector":
             new_clause()
+    settle_role()
 
     notes: list[str] = []
-    if open_vocabulary:
-        components = _read_unknown_words(components, unknown, lex, intensity, notes)
+    if not components and not unknown and rule_words:  # "simmering": read the rule words
+        unknown.append((clause + 1, rule_words, _Pending()))
+    components = _read_unknown_words(
+        components, unknown, lex, intensity, notes, typos=typos, by_meaning=by_meaning
+    )
     if not components:
         if unknown:
             word = unknown[0][1][0]
@@ -353,15 +395,13 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise PromptError(f"unknown emotion {word!r}{hint}; {_suggestion_text(lex)}")
         raise PromptError(f"no emotion word in {prompt.strip()!r}; {_suggestion_text(lex)}")
-    for k, comp in enumerate(components):
-        comp.region = clause_region.get(comp.clause)
-        hidden_before = any(c.role == "hidden" for c in components[:k])
-        if hidden_before and comp.role == "felt" and comp.word in rules.mouth_words:
+    named_regions = any(c.region is not None for c in components)
+    masked = any(c.role == "hidden" for c in components)
+    for comp in components:
+        if named_regions and comp.region is None and comp.word in rules.mouth_words:
+            comp.region = "lower"  # a mouth word ("smile") belongs to the mouth
+        if masked and comp.role == "felt" and comp.word in rules.mouth_words:
             comp.role = "display"  # "masking sadness with a smile": the smile is the mask
-    if clause_region:  # a mouth word ("smile") belongs to the mouth once regions are named
-        for comp in components:
-            if comp.region is None and comp.word in rules.mouth_words:
-                comp.region = "lower"
     state = _combine(components, prompt, rules)
     return _with_regions(state, components, rules, notes)
 
@@ -372,16 +412,21 @@ def _read_unknown_words(
     lex: Lexicon,
     intensity: float | None,
     notes: list[str],
+    *,
+    typos: bool,
+    by_meaning: bool,
 ) -> list[_Component]:
-    """Read unknown words by meaning, in clauses where no known emotion word was found."""
+    """Read unknown words as misspellings, then by meaning, in clauses where no known emotion
+    word was found."""
     known_clauses = {c.clause for c in components}
     todo = [(cl, words, p) for cl, words, p in unknown if cl not in known_clauses]
-    if not todo:
+    if not todo or not (typos or by_meaning):
         return components
     out = list(components)
     rest = []
     for cl, words, pend in todo:  # a misspelt emotion word ("hapy", "furius")
-        close = difflib.get_close_matches(" ".join(words), list(lex.words), n=1, cutoff=_TYPO)
+        cutoff = _TYPO if typos else 2.0  # a ratio never reaches 2: no typo reading
+        close = difflib.get_close_matches(" ".join(words), list(lex.words), n=1, cutoff=cutoff)
         if close:
             comp = _component(lex, lex.words[close[0]], pend, intensity)
             comp.clause = cl
@@ -390,7 +435,7 @@ def _read_unknown_words(
         else:
             rest.append((cl, words, pend))
     todo = rest
-    if not todo:
+    if not todo or not by_meaning:
         return sorted(out, key=lambda c: c.clause)
     from generators.emotion.open_vocabulary import closest_emotion_word
     from generators.emotion.text_encoder import encoder_available

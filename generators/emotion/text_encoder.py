@@ -190,7 +190,10 @@ def _check_config(config: dict, tokenizer_config: dict, pooling: dict) -> None:
         problems.append(f"hidden_act {config.get('hidden_act')!r} is not 'gelu'")
     if config.get("position_embedding_type", "absolute") != "absolute":
         problems.append("position embeddings are not absolute")
-    if config["hidden_size"] % config["num_attention_heads"]:
+    sizes = [config["hidden_size"], config["num_attention_heads"], config["intermediate_size"]]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes):
+        problems.append("hidden_size, num_attention_heads and intermediate_size must be > 0")
+    elif config["hidden_size"] % config["num_attention_heads"]:
         problems.append("hidden_size is not a multiple of num_attention_heads")
     lower = tokenizer_config.get("do_lower_case", True)
     if tokenizer_config.get("strip_accents") not in (None, lower):

@@ -164,7 +164,7 @@ def _words_reading(sentence: str) -> tuple[float, float] | None:
     from generators.emotion.parse import parse_prompt
 
     try:
-        state = parse_prompt(sentence[:500], open_vocabulary=False)
+        state = parse_prompt(sentence[:500], typos=False, by_meaning=False)
     except PromptError:
         return None
     if state.intensity <= 0:

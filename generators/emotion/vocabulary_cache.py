@@ -10,6 +10,7 @@ costs the time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -24,6 +25,7 @@ __all__ = ["cache_folder", "cached_embeddings"]
 
 class _Encoder(Protocol):
     folder: Path
+    dimension: int
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -66,18 +68,41 @@ def cached_embeddings(encoder: _Encoder, texts: Sequence[str]) -> np.ndarray:
         ``(len(texts), dim)`` float32 embeddings.
     """
     path = cache_folder() / f"vocabulary-{_key(encoder, texts)}.npy"
+    width = int(getattr(encoder, "dimension", 0)) or None
+    cached = _read(path, len(texts), width)
+    if cached is not None:
+        return cached
+    vectors = np.asarray(encoder.encode(list(texts)), dtype=np.float32)
+    _write(path, vectors)
+    return vectors
+
+
+def _read(path: Path, rows: int, width: int | None) -> np.ndarray | None:
+    """The cached array if it is a finite float array of the expected shape, else ``None``
+    (whatever is wrong with the file: it is then rebuilt and overwritten)."""
     try:
         cached = np.load(path, allow_pickle=False)
-        if cached.ndim == 2 and cached.shape[0] == len(texts) and np.isfinite(cached).all():
-            return cached.astype(np.float32, copy=False)
-    except (OSError, ValueError):
-        pass
-    vectors = np.asarray(encoder.encode(list(texts)), dtype=np.float32)
+        if not isinstance(cached, np.ndarray) or cached.dtype.kind != "f" or cached.ndim != 2:
+            return None
+        if cached.shape[0] != rows or (width is not None and cached.shape[1] != width):
+            return None
+        if not np.isfinite(cached).all():
+            return None
+        return cached.astype(np.float32, copy=False)
+    except Exception:  # noqa: BLE001 - any unreadable cache is rebuilt
+        return None
+
+
+def _write(path: Path, vectors: np.ndarray) -> None:
+    """Store ``vectors`` atomically; a folder that cannot be written only costs the time."""
+    tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
+            tmp_name = tmp.name
             np.save(tmp, vectors, allow_pickle=False)
-        os.replace(tmp.name, path)
+        os.replace(tmp_name, path)
     except OSError:
-        pass
-    return vectors
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)

@@ -5,13 +5,14 @@ The voice gives a point in valence/arousal space per frame (arousal from
 :mod:`generators.emotion.transcript_sentiment`), each with a confidence. That point is read as a
 mixture of emotions by a Gaussian kernel over the VAD coordinates of a few everyday emotions of
 the table (:data:`VOICE_EMOTIONS`), with an intensity that grows with the point's distance from
-neutral and with the confidence. The rig blends these states with the prompt's by the "follow the
-voice" control (0: the prompt alone); with no prompt the voice alone decides.
+neutral; each cue's confidence decides how much it counts. The rig blends these states with
+the prompt's by the "follow the voice" control (0: the prompt alone); with no prompt the voice
+alone decides.
 
 Examples
 --------
 >>> import numpy as np
->>> mix, level = voice_mixture(np.array([[0.8, 0.6], [-0.7, -0.4]]), np.array([1.0, 1.0]))
+>>> mix, level = voice_mixture(np.array([[0.8, 0.6], [-0.7, -0.4]]))
 >>> mix.shape[0], bool(level.min() > 0.3)
 (2, True)
 """
@@ -45,25 +46,23 @@ FULL_AT: float = 0.8
 """Distance from neutral at which the voice's emotion reaches full intensity."""
 
 
-def voice_mixture(va: np.ndarray, confidence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def voice_mixture(va: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame mixtures and intensities for points in valence/arousal space.
 
     Parameters
     ----------
     va
         ``(N, 2)`` valence, arousal in -1..1.
-    confidence
-        ``(N,)`` 0..1.
 
     Returns
     -------
     mixture, intensity
         ``(N, E)`` weights over the emotion table's ``names`` (rows sum to 1) and ``(N,)``
-        intensity 0..1.
+        intensity 0..1 (the point's distance from neutral over :data:`FULL_AT`; how much to
+        trust the point is the caller's business).
     """
     table = get_emotion_table()
     va = np.clip(np.asarray(va, dtype=np.float64).reshape(-1, 2), -1.0, 1.0)
-    conf = np.clip(np.asarray(confidence, dtype=np.float64).reshape(-1), 0.0, 1.0)
     rows = [table.index[name] for name in VOICE_EMOTIONS]
     centres = table.vad[rows, :2]
     d2 = ((va[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
@@ -71,7 +70,7 @@ def voice_mixture(va: np.ndarray, confidence: np.ndarray) -> tuple[np.ndarray, n
     kernel /= kernel.sum(axis=1, keepdims=True)
     mixture = np.zeros((va.shape[0], len(table.names)))
     mixture[:, rows] = kernel
-    intensity = np.clip(np.hypot(va[:, 0], va[:, 1]) / FULL_AT, 0.0, 1.0) * conf
+    intensity = np.clip(np.hypot(va[:, 0], va[:, 1]) / FULL_AT, 0.0, 1.0)
     return mixture, intensity
 
 
@@ -94,8 +93,8 @@ def voice_valence_arousal(
     Returns
     -------
     va, confidence
-        ``(N, 2)`` valence, arousal and ``(N,)`` confidence (the mean of the two cues'
-        confidences, a missing cue counting 0).
+        ``(N, 2)`` valence, arousal and ``(N, 2)`` the confidence of each (0 where a cue is
+        missing: no transcript, no voice).
     """
     t = np.asarray(times, dtype=np.float64).reshape(-1)
     va = np.zeros((t.size, 2))
@@ -109,8 +108,11 @@ def voice_valence_arousal(
         inside = (t >= start) & (t < end)
         va[inside, 0] = valence
         conf_v[inside] = confidence
-    if sentences:  # ease between sentences over ~0.4 s rather than stepping
-        k = 13
-        kernel = np.hanning(k) / np.hanning(k).sum()
-        va[:, 0] = np.convolve(np.pad(va[:, 0], k // 2, mode="edge"), kernel, mode="valid")
-    return va, 0.5 * (conf_a + conf_v)
+    if sentences and t.size > 1:  # ease between sentences over ~0.4 s rather than stepping
+        dt = float(np.median(np.diff(t))) or 1.0 / 30
+        k = 2 * max(1, round(0.2 / dt)) + 1
+        kernel = np.hanning(k + 2)[1:-1]
+        kernel /= kernel.sum()
+        for col in (va[:, 0], conf_v):
+            col[:] = np.convolve(np.pad(col, k // 2, mode="edge"), kernel, mode="valid")
+    return va, np.column_stack([conf_v, conf_a])

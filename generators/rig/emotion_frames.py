@@ -32,10 +32,15 @@ __all__ = ["EmotionFrames", "VoiceCue", "emotion_frames"]
 
 @dataclass(frozen=True, eq=False)
 class VoiceCue:
-    """The voice's valence and arousal at the frames, with a confidence (0..1)."""
+    """The voice's valence and arousal at the frames (``va``, ``(N, 2)``) and how much to
+    trust each (``confidence``, ``(N, 2)``, 0..1; 0 where a cue is missing)."""
 
     va: np.ndarray
     confidence: np.ndarray
+
+
+Region = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""What a face region shows: mixture ``(N, E)``, intensity ``(N,)``, VAD ``(N, 3)``."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,12 +53,12 @@ class EmotionFrames:
         What is felt (mixture, intensity, VAD): drives blinks, gaze, head and articulation, and
         is exported.
     upper, lower
-        ``(mixture (N, E), intensity (N,))`` that the upper and the lower face show.
+        What the upper and the lower face show (:data:`Region`).
     """
 
     felt: EmotionCurves
-    upper: tuple[np.ndarray, np.ndarray]
-    lower: tuple[np.ndarray, np.ndarray]
+    upper: Region
+    lower: Region
 
     @property
     def families(self) -> np.ndarray:
@@ -66,26 +71,26 @@ class EmotionFrames:
         return get_emotion_table().dominant_family(self.felt.state(i).mixture)
 
 
-def _table_columns(
-    track: EmotionTrack, times: np.ndarray, region: str | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _table_columns(track: EmotionTrack, times: np.ndarray, region: str | None) -> Region:
     names, mix, level, vad = track.sample(times, region=region)
     to_table = mixture_matrix([{name: 1.0} for name in names])  # one-hot rows
     return mix @ to_table, level, vad
 
 
-def _blend(
-    mix: np.ndarray, level: np.ndarray, vmix: np.ndarray, vlevel: np.ndarray, w: float
-) -> tuple[np.ndarray, np.ndarray]:
-    if w <= 0.0:
-        return mix, level
-    amount = (1 - w) * mix * level[:, None] + w * vmix * vlevel[:, None]
+def _blend(state: Region, voice: Region, w: np.ndarray, w_va: np.ndarray) -> Region:
+    """Move a state toward the voice's: mixture and intensity by ``w`` (N,), valence and
+    arousal by ``w_va`` (N, 2); dominance stays the prompt's (the voice has no cue for it)."""
+    mix, level, vad = state
+    vmix, vlevel, vvad = voice
+    amount = (1 - w)[:, None] * mix * level[:, None] + w[:, None] * vmix * vlevel[:, None]
     new_level = (1 - w) * level + w * vlevel
     total = amount.sum(axis=1, keepdims=True)
     neutral = get_emotion_table().index["neutral"]
     out = np.where(total > 1e-9, amount / np.maximum(total, 1e-12), 0.0)
     out[total[:, 0] <= 1e-9, neutral] = 1.0
-    return out, new_level
+    new_vad = vad.copy()
+    new_vad[:, :2] = (1 - w_va) * vad[:, :2] + w_va * vvad[:, :2]
+    return out, new_level, new_vad
 
 
 def emotion_frames(
@@ -115,19 +120,22 @@ def emotion_frames(
     """
     t = np.asarray(times, dtype=np.float64).reshape(-1)
     table = get_emotion_table()
-    mix, level, vad = _table_columns(track, t, None)
+    felt = _table_columns(track, t, None)
     if track.segments:
-        upper = _table_columns(track, t, "upper")[:2]
-        lower = _table_columns(track, t, "lower")[:2]
+        upper = _table_columns(track, t, "upper")
+        lower = _table_columns(track, t, "lower")
     else:
-        upper = lower = (mix, level)
+        upper = lower = felt
     w = 1.0 if not track.segments else float(np.clip(follow_voice, 0.0, 1.0))
     if voice is not None and w > 0.0:
-        vmix, vlevel = voice_mixture(voice.va, voice.confidence)
-        mix, level = _blend(mix, level, vmix, vlevel, w)
-        upper = _blend(*upper, vmix, vlevel, w)
-        lower = _blend(*lower, vmix, vlevel, w)
-        voice_vad = np.column_stack([voice.va * voice.confidence[:, None], np.zeros(t.size)])
-        vad = (1 - w) * vad + w * voice_vad
-    felt = EmotionCurves(tuple(table.names), mix, level, np.clip(vad, -1.0, 1.0))
-    return EmotionFrames(felt, upper, lower)
+        conf = np.clip(np.asarray(voice.confidence, dtype=np.float64).reshape(-1, 2), 0.0, 1.0)
+        vmix, vlevel = voice_mixture(voice.va)
+        vvad = np.column_stack([voice.va, np.zeros(t.size)])
+        cue = (vmix, vlevel, vvad)
+        w_frame, w_va = w * conf.mean(axis=1), w * conf
+        felt = _blend(felt, cue, w_frame, w_va)
+        upper = _blend(upper, cue, w_frame, w_va)
+        lower = _blend(lower, cue, w_frame, w_va)
+    mix, level, vad = felt
+    curves = EmotionCurves(tuple(table.names), mix, level, np.clip(vad, -1.0, 1.0))
+    return EmotionFrames(curves, upper, lower)

@@ -104,7 +104,7 @@ def emotion_curves(
         The per-frame emotion already sampled from ``track`` (with the voice blended in), from
         :func:`~generators.rig.emotion_frames.emotion_frames`; sampled here when ``None``. The
         upper face shows its own state and the lower face its own (regional prompts, display
-        rules), both with the felt state's VAD.
+        rules), each with its own VAD (a mask does not take on the hidden emotion's tone).
 
     Returns
     -------
@@ -138,9 +138,8 @@ def emotion_curves(
         return np.zeros((0, NUM_SHAPES), dtype=np.float32)
     if frames is None:
         frames = emotion_frames(track, t)
-    vad = frames.felt.vad
-    upper = expression_weights(*frames.upper, vad).astype(np.float64)
-    lower = expression_weights(*frames.lower, vad).astype(np.float64)
+    upper = expression_weights(*frames.upper).astype(np.float64)
+    lower = expression_weights(*frames.lower).astype(np.float64)
     expr = np.where(_UPPER[None, :], upper, lower)
     life = life_modulation(t, seed=seed, amplitude=LIFE_AMPLITUDE)[:, _REGION_COL]
     return np.clip(expr * life * gain, 0.0, 1.0).astype(np.float32)

@@ -137,11 +137,25 @@ def _empty(n: int) -> PitchTrack:
     )
 
 
+_BLOCK_FRAMES = 1000  # frames per block (10 s): bounds the FFT work arrays to ~30 MB
+
+
 def _cmndf(x: np.ndarray, n: int, hop: int, win: int, tau_max: int) -> tuple[np.ndarray, ...]:
-    """CMNDF ``(n, tau_max + 1)`` and frame energy ``(n,)`` of frames centred on ``i * hop``."""
+    """CMNDF ``(n, tau_max + 1)`` (float32) and frame energy ``(n,)`` of frames centred on
+    ``i * hop``, computed block by block so memory stays bounded on long clips."""
     length = win + tau_max
     padded = np.concatenate([np.zeros(length // 2), x, np.zeros(length + hop)])
     frames = np.lib.stride_tricks.sliding_window_view(padded, length)[: n * hop : hop]
+    cmndf = np.empty((n, tau_max + 1), dtype=np.float32)
+    power = np.empty(n)
+    for lo in range(0, n, _BLOCK_FRAMES):
+        hi = min(n, lo + _BLOCK_FRAMES)
+        cmndf[lo:hi], power[lo:hi] = _cmndf_block(frames[lo:hi], win, tau_max)
+    return cmndf, power
+
+
+def _cmndf_block(frames: np.ndarray, win: int, tau_max: int) -> tuple[np.ndarray, np.ndarray]:
+    n, length = frames.shape
     nfft = sfft.next_fast_len(length, real=True)
     spec_frame = sfft.rfft(frames, nfft, axis=1)
     spec_head = sfft.rfft(frames[:, :win], nfft, axis=1)

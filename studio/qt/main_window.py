@@ -48,6 +48,7 @@ from generators.controls import AnimationControls
 from generators.emotion.open_vocabulary import is_ready as vocabulary_ready
 from generators.emotion.open_vocabulary import warm_up_in_background
 from generators.emotion.parse import parse_prompt
+from generators.emotion.text_encoder import encoder_available
 from generators.errors import GeneratorError
 from generators.take import EmotionTrack, VisemeSegment
 from generators.viseme_edit import (
@@ -763,9 +764,10 @@ class MainWindow(QMainWindow):
         # the background (warm_up_in_background): the window never waits for it.
         ready = vocabulary_ready()
         try:
-            state = parse_prompt(prompt, open_vocabulary=ready)
+            state = parse_prompt(prompt, by_meaning=ready)
         except GeneratorError as exc:
-            later = "" if ready else " (the text model for other words is still loading)"
+            loading = not ready and encoder_available()
+            later = " (the text model for other words is still loading)" if loading else ""
             self.emotion_panel.show_problem(f"{exc}{later}")
             return None
         self.emotion_panel.show_problem(None)
@@ -799,16 +801,28 @@ class MainWindow(QMainWindow):
         if path:
             self.import_emotion_track(Path(path))
 
-    def import_emotion_track(self, path: Path) -> bool:
-        """Replace the prompts with those of a track file, and take its transition time
-        (one undoable step). A bad file is reported and changes nothing."""
+    def import_emotion_track(self, path: Path) -> None:
+        """Read a track file in the background, then use it (:meth:`use_emotion_track`); a bad
+        file is reported and changes nothing."""
+
+        def job(progress: Any, cancel: Any) -> EmotionTrack:
+            progress.report(0.0, f"reading {path.name}")
+            return load_emotion_track(path)
+
+        def done(track: EmotionTrack) -> None:
+            self.use_emotion_track(track, path.name)
+
+        self._start_load(f"Reading {path.name}", job, done, "Cannot use this emotion track")
+
+    def use_emotion_track(self, track: EmotionTrack, name: str = "the track") -> bool:
+        """Replace the prompts with ``track``'s and take its transition time (one undoable
+        step)."""
+        old_track, old_controls = self.session.emotion, self.session.controls
         try:
-            track = load_emotion_track(path)
-        except (GeneratorError, StudioError) as exc:
+            controls = old_controls.replace(emotion_transition=track.transition)
+        except GeneratorError as exc:
             self.show_error("Cannot use this emotion track", str(exc))
             return False
-        old_track, old_controls = self.session.emotion, self.session.controls
-        controls = old_controls.replace(emotion_transition=track.transition)
 
         def apply(value: tuple[EmotionTrack, AnimationControls]) -> None:
             self.session.set_emotion_track(value[0])
@@ -816,7 +830,7 @@ class MainWindow(QMainWindow):
 
         self._shown_segment = -1
         self._push("Import emotion track", apply, (old_track, old_controls), (track, controls))
-        self.statusBar().showMessage(f"{len(track.segments)} prompts from {path.name}", 5000)
+        self.statusBar().showMessage(f"{len(track.segments)} prompts from {name}", 5000)
         return True
 
     def remove_prompt_at_playhead(self) -> None:

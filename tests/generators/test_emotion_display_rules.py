@@ -101,3 +101,35 @@ def test_region_state_mixes_by_intensity() -> None:
     s = region_state([({"anger": 1.0}, 0.2), ({"tight lips": 1.0}, 0.6)])
     assert s.intensity == pytest.approx(0.6)
     assert s.mixture["tight lips"] == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["smiling mouth, sad eyes", "smiling mouth sad eyes", "sad eyes smiling mouth"]
+)
+def test_region_words_bind_to_their_own_emotion(prompt: str) -> None:
+    assert (shown(prompt, "upper"), shown(prompt, "lower")) == ("sadness", "happiness")
+
+
+def test_region_word_before_its_emotion() -> None:
+    assert shown("eyes that look sad", "upper") == "sadness"
+    assert shown("eyes that look sad", "lower") == "neutral"
+
+
+@pytest.mark.parametrize("prompt", ["not hiding fear", "not pretending to be happy"])
+def test_negated_rule_shows_the_emotion_openly(prompt: str) -> None:
+    state = parse_prompt(prompt)
+    assert state.regions == {} and state.valence * (1 if "happy" in prompt else -1) > 0
+
+
+@pytest.mark.parametrize("prompt", ["scared but hiding it", "angry, but hiding it", "fear hidden"])
+def test_rule_after_its_emotion_applies_to_it(prompt: str) -> None:
+    state = parse_prompt(prompt)
+    assert state.regions, prompt
+    assert state.shown_by("lower").intensity == 0.0
+    assert 0 < state.shown_by("upper").intensity < state.intensity
+
+
+def test_mask_named_before_the_hidden_emotion() -> None:
+    assert shown("smiling but sad inside", "lower") == "happiness"
+    assert shown("smiling but sad inside", "upper") == "sadness"
+    assert face("smiling but sad inside", "upper")[ARKIT_INDEX["cheekSquintLeft"]] < 0.05

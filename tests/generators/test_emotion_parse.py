@@ -295,3 +295,12 @@ def test_describe_neutral() -> None:
     assert d["action_units"] == []
     assert all(r["shapes"] == {} and r["dominant"] == "neutral" for r in d["regions"].values())
     assert d["notes"] == []
+
+
+def test_accents_and_other_scripts() -> None:
+    assert tokenize("Naïve, TRÈS") == ["naive", ",", "tres"]
+    with pytest.raises(PromptError, match="no emotion word"):
+        parse_prompt("😢")
+    with pytest.raises(PromptError, match="unknown emotion"):
+        parse_prompt("悲しい")
+    assert parse_prompt(",,,").mixture == {"neutral": 1.0}

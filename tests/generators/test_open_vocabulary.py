@@ -66,3 +66,18 @@ def test_embedding_cache_is_reused_and_rebuilt(tmp_path, monkeypatch) -> None:
     assert Counting.calls == 2  # a broken cache file is rebuilt
     cached_embeddings(enc, ["a", "b", "c"])
     assert Counting.calls == 3  # other texts, other cache entry
+    import numpy as np
+
+    for broken in (b"", None, np.zeros((2, 3)), np.array([["x", "y"], ["z", "w"]])):
+        if broken is None:
+            with cache.open("wb") as f:
+                np.savez(f, a=np.ones(2))  # a zip archive under the .npy name
+        elif isinstance(broken, bytes):
+            cache.write_bytes(broken)
+        else:
+            with cache.open("wb") as f:
+                np.save(f, broken)
+        before = Counting.calls
+        Counting.dimension = 4
+        out = cached_embeddings(enc, ["a", "b"])
+        assert out.shape == (2, 4) and Counting.calls == before + 1  # rebuilt, never raised

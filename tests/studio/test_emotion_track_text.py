@@ -182,3 +182,43 @@ def test_json_errors(tmp_path: Path, data: str, words: list[str]) -> None:
     assert message.startswith("emotion track t.json: ") and "\n" not in message
     for word in words:
         assert word in message
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("transition 5\n0 calm\n", "between 0 and 3"),
+        ("0 calm\n1" + "0" * 400 + " furious\n", "line 2: bad time"),
+        ("0 calm\n99999999 furious\n", "line 2: bad time"),
+    ],
+)
+def test_text_limits(tmp_path: Path, text: str, needle: str) -> None:
+    with pytest.raises(StudioError, match=needle) as info:
+        load_emotion_track(write(tmp_path, text))
+    assert "track.txt" in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("doc", "needle"),
+    [
+        ([{"start": 0, "prompt": None}], "needs a text"),
+        ([{"start": True, "prompt": "calm"}], "must be numbers"),
+        ([{"start": "0", "prompt": "calm"}], "must be numbers"),
+        ([{"start": 0, "intensity": False, "prompt": "calm"}], "must be numbers"),
+        ({"transition": "0.5", "segments": [{"prompt": "calm"}]}, '"transition"'),
+        ([{"start": 0, "end": 4, "prompt": "calm"}, {"start": 2, "prompt": "sad"}], "overlap"),
+        ([{"start": 1, "prompt": "calm"}, {"start": 1, "prompt": "sad"}], "overlap"),
+        ([{"start": 1e12, "prompt": "calm"}], "start < end"),
+    ],
+)
+def test_json_is_checked_strictly(tmp_path: Path, doc: object, needle: str) -> None:
+    with pytest.raises(StudioError, match=needle):
+        load_emotion_track(write(tmp_path, json.dumps(doc), "t.json"))
+
+
+def test_intensity_override_is_kept_on_the_segment(tmp_path: Path) -> None:
+    track = load_emotion_track(write(tmp_path, "0 very happy @0.5\n2 sad\n"))
+    assert [s.intensity for s in track.segments] == [0.5, None]
+    doc = [{"start": 0, "prompt": "slightly sad", "intensity": 0.9}]
+    again = load_emotion_track(write(tmp_path, json.dumps(doc), "t.json"))
+    assert again.segments[0].intensity == 0.9

@@ -334,8 +334,9 @@ def _edited_session(demo_audio, demo_transcript) -> Session:
     session.set_transcript(demo_transcript)
     session.set_emotion_track(EmotionTrack([
         EmotionSegment(0.0, 1.0, "calm", _parse("calm")),
-        EmotionSegment(1.0, 2.0, "happy", _parse("happy", 0.5), 2.5),
-        EmotionSegment(2.0, None, "suddenly furious", _parse("suddenly furious"), 3.0),
+        EmotionSegment(1.0, 2.0, "happy", _parse("happy", 0.5), 2.5, 0.5),
+        EmotionSegment(2.0, 2.5, "very happy", _parse("very happy", 0.4), 1.0, 0.4),
+        EmotionSegment(2.5, None, "suddenly furious", _parse("suddenly furious"), 3.0),
     ]))
     session.set_intensity(0.6)
     session.seed = 9
@@ -361,6 +362,7 @@ def test_session_round_trip_with_demo_audio(demo_audio, demo_transcript, tmp_pat
 
     project = session_to_project(original)
     assert project.segments[1].intensity == 0.5
+    assert project.segments[2].intensity == 0.4  # kept even with a modifier ("very")
     path = save_project(project, folder / "greeting.affect.json")
 
     restored = Session()
