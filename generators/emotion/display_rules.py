@@ -43,6 +43,9 @@ __all__ = [
     "region_parts",
 ]
 
+Shown = tuple[Mapping[str, float], float, float]
+"""A region's part with a mixing share: ``(mixture, intensity, share)``."""
+
 RuleKind = Literal["hide", "hidden_after", "display", "control", "upper", "lower"]
 """What a display-rule phrase marks."""
 
@@ -125,6 +128,9 @@ class Part:
         ``"felt"``, ``"hidden"``, ``"controlled"`` or ``"display"``.
     region
         ``"upper"``, ``"lower"`` or ``None`` (the whole face).
+    share
+        Its weight in a region's mix beside other parts (a qualified smile counts less than
+        the emotion qualifying it).
     """
 
     word: str
@@ -133,6 +139,7 @@ class Part:
     vad: tuple[float, float, float]
     role: Role = "felt"
     region: str | None = None
+    share: float = 1.0
 
 
 def _is_smile(mixture: Mapping[str, float]) -> bool:
@@ -141,35 +148,35 @@ def _is_smile(mixture: Mapping[str, float]) -> bool:
 
 def region_parts(
     parts: Sequence[Part], rules: DisplayRules
-) -> dict[str, list[tuple[dict[str, float], float]]]:
-    """What each face region shows: ``{"upper": [(mixture, intensity)...], "lower": [...]}``.
+) -> dict[str, list[Shown]]:
+    """What each face region shows: ``{"upper": [(mixture, intensity, share)...], "lower": ...}``.
 
     Applies the roles and regions of the parts as the module docstring describes. A region
     with nothing to show is left empty (it then shows a composed, neutral face).
     """
-    out: dict[str, list[tuple[dict[str, float], float]]] = {"upper": [], "lower": []}
+    out: dict[str, list[Shown]] = {"upper": [], "lower": []}
     for p in parts:
         targets = ("upper", "lower") if p.region is None else (p.region,)
         if p.role == "felt":
             for r in targets:
-                out[r].append((p.mixture, p.intensity))
+                out[r].append((p.mixture, p.intensity, p.share))
         elif p.role == "hidden":
-            out["upper"].append((p.mixture, p.intensity * rules.leak))
+            out["upper"].append((p.mixture, p.intensity * rules.leak, 1.0))
         elif p.role == "controlled":
             if "upper" in targets:
-                out["upper"].append((p.mixture, p.intensity * rules.control_upper))
+                out["upper"].append((p.mixture, p.intensity * rules.control_upper, 1.0))
             if "lower" in targets:
-                out["lower"].append((p.mixture, p.intensity * rules.control_lower))
-                out["lower"].append(({TIGHT_LIPS: 1.0}, p.intensity * rules.tight_lips))
+                out["lower"].append((p.mixture, p.intensity * rules.control_lower, 1.0))
+                out["lower"].append(({TIGHT_LIPS: 1.0}, p.intensity * rules.tight_lips, 1.0))
         else:  # display: the mouth shows it; a put-on smile never reaches the eyes
             mixture = {SOCIAL_SMILE: 1.0} if _is_smile(p.mixture) else p.mixture
-            out["lower"].append((mixture, p.intensity))
+            out["lower"].append((mixture, p.intensity, 1.0))
             if p.region == "upper" or (p.region is None and not _is_smile(p.mixture)):
-                out["upper"].append((p.mixture, p.intensity * rules.leak))
+                out["upper"].append((p.mixture, p.intensity * rules.leak, 1.0))
     return out
 
 
-def region_state(shown: Sequence[tuple[Mapping[str, float], float]]) -> EmotionState:
+def region_state(shown: Sequence[tuple[Mapping[str, float], float] | Shown]) -> EmotionState:
     """One region's displayed state from its ``(mixture, intensity)`` parts.
 
     Each part's share of the mix follows its intensity; the region's intensity is the largest
@@ -183,20 +190,24 @@ def region_state(shown: Sequence[tuple[Mapping[str, float], float]]) -> EmotionS
     >>> region_state([]).mixture
     {'neutral': 1.0}
     """
-    live = [(dict(m), float(i)) for m, i in shown if i > 1e-6]
+    live = [
+        (dict(item[0]), float(item[1]), float(item[2]) if len(item) > 2 else 1.0)
+        for item in shown
+        if item[1] > 1e-6
+    ]
     if not live:
         return EmotionState.neutral()
-    total = sum(i for _, i in live)
+    total = sum(i * share for _, i, share in live)
     mixture: dict[str, float] = {}
-    for mix, i in live:
+    for mix, i, share in live:
         norm = sum(mix.values())
         for name, w in mix.items():
-            mixture[name] = mixture.get(name, 0.0) + (i / total) * w / norm
+            mixture[name] = mixture.get(name, 0.0) + (i * share / total) * w / norm
     table = get_emotion_table()
     vad = [0.0, 0.0, 0.0]
     for name, w in mixture.items():
         if name in table.emotions:
             vad = [a + w * b for a, b in zip(vad, table.term_vad(name), strict=True)]
-    level = max(i for _, i in live)
+    level = max(i for _, i, _share in live)
     ordered = dict(sorted(mixture.items(), key=lambda kv: -kv[1]))
     return EmotionState(ordered, min(1.0, level), *(v * level**0.5 for v in vad))

@@ -52,6 +52,9 @@ _TOKEN = re.compile(
 )
 _SEPARATORS = frozenset(",;/+&()!?.")
 _WEIGHT_MARKS = frozenset(":=")
+QUALIFIED_MOUTH_WEIGHT: float = 0.5
+"""Share of a smile-like word ("smile", "grin") against the emotion word qualifying it."""
+
 _TYPO = 0.85  # difflib ratio above which an unknown word is taken as a misspelt known one
 _ROLE_OF: dict[str, Role] = {"hide": "hidden", "control": "controlled", "display": "display"}
 _ROLE_NOTE: dict[str, str] = {
@@ -112,6 +115,7 @@ class _Component:
     role: Role = "felt"
     clause: int = 0
     region: str | None = None
+    span: tuple[int, int] = (0, 0)  # token positions [first, last)
 
 
 def known_emotions() -> list[str]:
@@ -366,6 +370,7 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
         if kind == "word":
             comp = _component(lex, lex.words[key], pending, intensity)
             comp.clause = clause
+            comp.span = (i - length, i)
             comp.region = pending.region
             components.append(comp)
             pending, attach = _Pending(), True
@@ -395,6 +400,16 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise PromptError(f"unknown emotion {word!r}{hint}; {_suggestion_text(lex)}")
         raise PromptError(f"no emotion word in {prompt.strip()!r}; {_suggestion_text(lex)}")
+    for prev, comp in zip(components, components[1:], strict=False):
+        if (
+            comp.word in rules.mouth_words
+            and prev.word not in rules.mouth_words
+            and comp.span[0] == prev.span[1]
+            and comp.role == prev.role == "felt"
+        ):  # "sad smile", "contemptuous smile": a qualified smile, on the mouth
+            comp.region = comp.region or "lower"
+            comp.weight_factor *= QUALIFIED_MOUTH_WEIGHT
+            notes.append(f"{prev.word!r} qualifies the {comp.word!r} on the mouth")
     named_regions = any(c.region is not None for c in components)
     masked = any(c.role == "hidden" for c in components)
     for comp in components:
@@ -468,7 +483,10 @@ def _with_regions(
             state.mixture, state.intensity, state.valence, state.arousal, state.dominance,
             notes=tuple(notes),
         )
-    parts = [Part(c.word, c.mixture, c.intensity, c.vad, c.role, c.region) for c in components]
+    parts = [
+        Part(c.word, c.mixture, c.intensity, c.vad, c.role, c.region, c.weight_factor)
+        for c in components
+    ]
     shown = region_parts(parts, rules)
     regions = {name: region_state(items) for name, items in shown.items()}
     for c in special:

@@ -133,3 +133,13 @@ def test_mask_named_before_the_hidden_emotion() -> None:
     assert shown("smiling but sad inside", "lower") == "happiness"
     assert shown("smiling but sad inside", "upper") == "sadness"
     assert face("smiling but sad inside", "upper")[ARKIT_INDEX["cheekSquintLeft"]] < 0.05
+
+
+def test_an_emotion_word_qualifies_the_smile_after_it() -> None:
+    state = parse_prompt("a sad smile")
+    lower = state.shown_by("lower").mixture
+    assert lower["sadness"] > lower["happiness"] > 0  # a smile, tinged with sadness
+    assert shown("a sad smile", "upper") == "sadness"
+    assert any("qualifies" in n for n in state.notes)
+    assert shown("contemptuous smile", "lower") == "contempt"
+    assert parse_prompt("smiling").regions == {}  # a smile alone is a whole-face smile
