@@ -12,6 +12,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 
 bash installer/install.sh --dev
+# OpenUSD for the .usda/.usd export tests: the optional "usd" extra (usd-core, large, so
+# install.sh leaves it out).
+.venv/bin/python -m pip install -q -e ".[usd]"
 
 # Node.js may already be there, installed another way: then only eSpeak NG and Xvfb (a
 # virtual screen for the tests of the real OpenGL window, started by the tests) are needed.

@@ -146,6 +146,23 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--exit-after-show", action="store_true",
                      help="print the start-up time once the window is shown, then quit")
     gui.set_defaults(func=_cmd_gui)
+
+    avatar = sub.add_parser("avatar", help="check an avatar file",
+                            description="Check an avatar file before using it.")
+    avatar_actions = avatar.add_subparsers(dest="action", parser_class=_Parser, required=True,
+                                           metavar="ACTION")
+    inspect = avatar_actions.add_parser(
+        "inspect", help="report which ARKit shapes an avatar's morph targets provide",
+        description="Print the meshes of a .glb/.gltf/.vrm avatar and how its morph targets "
+        "match the 52 ARKit shapes: matched (and how), missing (important ones marked !), "
+        "shared by both sides, Oculus/Ready Player Me visemes and ignored targets.",
+    )
+    inspect.add_argument("file", metavar="FILE", help="avatar .glb, .gltf or .vrm")
+    inspect.add_argument("--profile", metavar="PROFILE",
+                         help="mapping profile (.mapping.json) overriding the automatic "
+                         "matching (default: FILE's <name>.mapping.json when present)")
+    inspect.add_argument("--json", action="store_true", help="print JSON (default: readable text)")
+    inspect.set_defaults(func=_cmd_avatar_inspect)
     return parser
 
 
@@ -283,6 +300,38 @@ def _cmd_emotion(args: argparse.Namespace) -> int:
         print(f"{region} face: {mix(detail['mixture'])} ({detail['intensity']:.2f}): {shapes}")
     for note in info["notes"]:
         print(f"note:       {note}")
+    return 0
+
+
+def _cmd_avatar_inspect(args: argparse.Namespace) -> int:
+    from renderers.loaders import load_avatar
+    from renderers.loaders.arkit_match import build_report
+    from renderers.loaders.gltf_targets import mesh_targets
+    from renderers.loaders.mapping_profile import resolve_profile
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"avatar file not found: {path} (check the path)")
+    avatar = load_avatar(path, args.profile)  # the whole file must load, not only its names
+    profile = resolve_profile(path, args.profile)
+    meshes = mesh_targets(path)
+    report = build_report((n for m in meshes for n in m.target_names), profile)
+    vertices = sum(m.vertex_count for m in meshes)
+    if args.json:
+        print(json.dumps({
+            "file": str(path), "vertex_count": vertices, "loaded_meshes": len(avatar.meshes),
+            "meshes": [{"name": m.name, "vertices": m.vertex_count,
+                        "targets": len(m.target_names)} for m in meshes],
+            "arkit": report.to_dict(),
+        }, indent=2))
+        return 0
+    print(f"avatar:   {path.name}")
+    print(f"meshes:   {len(meshes)} ({vertices} vertices)")
+    width = max((len(m.name) for m in meshes), default=0)
+    for m in meshes:
+        print(f"  {m.name:<{width}}  {m.vertex_count:>8} vertices  "
+              f"{len(m.target_names):>3} targets")
+    print(report.format_text())
     return 0
 
 

@@ -17,6 +17,7 @@ from renderers.avatar import Avatar
 from renderers.errors import AvatarError
 from renderers.loaders.arkit_names import match_arkit_name
 from renderers.loaders.gltf import load_gltf
+from renderers.loaders.mapping_profile import MappingProfile
 
 __all__ = ["AvatarError", "default_avatar", "default_avatar_path", "load_avatar",
            "match_arkit_name"]
@@ -24,7 +25,7 @@ __all__ = ["AvatarError", "default_avatar", "default_avatar_path", "load_avatar"
 _GLTF_SUFFIXES = {".glb", ".gltf", ".vrm"}
 
 
-def load_avatar(path: str | Path) -> Avatar:
+def load_avatar(path: str | Path, profile: MappingProfile | str | Path | None = None) -> Avatar:
     """Load an avatar file.
 
     Parameters
@@ -32,18 +33,22 @@ def load_avatar(path: str | Path) -> Avatar:
     path
         A ``.glb``, ``.gltf`` or ``.vrm`` file with a face mesh (ideally with ARKit-named
         morph targets).
+    profile
+        Mapping profile overriding the automatic ARKit matching (a profile or its file);
+        ``None`` uses ``<stem>.mapping.json`` beside the avatar when it exists.
 
     Raises
     ------
     AvatarError
-        The file is missing, of an unsupported kind, or unusable; the message says what to do.
+        The file is missing, of an unsupported kind, or unusable, or the profile is invalid;
+        the message says what to do.
     """
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in _GLTF_SUFFIXES:
         raise AvatarError(f"{p.name}: unsupported avatar format {suffix or '(none)'!r}; "
                           "export the avatar as glTF 2.0 (.glb or .gltf)")
-    return load_gltf(p)
+    return load_gltf(p, profile)
 
 
 def default_avatar_path() -> Path:

@@ -2,8 +2,10 @@
 
 Rigs spell the same shape many ways: ``eyeBlinkLeft``, ``EyeBlinkLeft`` (Live Link),
 ``eyeBlink_L`` (three.js facecap, ICT-FaceKit), ``blendShape1.eyeBlinkLeft`` (Maya),
-``Face:eye_blink_left``. Matching ignores case, separators and namespace prefixes, and reads
-the side from a ``Left``/``Right`` word or an ``L``/``R`` suffix.
+``Face:eye_blink_left``, ``ARKit_jawOpen``, ``eyeBlink.L`` (Blender). Matching ignores case,
+separators, namespace prefixes (``blendShape1.``, ``Face:``, ``rig|``) and the word prefixes
+``ARKit``, ``BS_`` and ``blendShape_``, and reads the side from a ``Left``/``Right`` word or an
+``L``/``R`` suffix.
 
 Examples
 --------
@@ -15,6 +17,8 @@ Examples
 True
 >>> split_side("cheekPuff_L")
 ('cheekpuff', 'left')
+>>> match_arkit_name("ARKit_jawOpen"), match_arkit_name("eyeBlink.R")
+('jawOpen', 'eyeBlinkRight')
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from renderers.arkit import ARKIT_NAMES
 Side = Literal["left", "right"]
 
 _PREFIX = re.compile(r"^.*[.:|/]")
+_DOT_SIDE = re.compile(r"\.[lr]$", re.IGNORECASE)
+_WORD_PREFIX = re.compile(r"^(?:arkit|bs|blendshape)[_\-\s]+", re.IGNORECASE)
+_GLUED_PREFIX = re.compile(r"^(?i:arkit)(?=[A-Z])")
 _WORD_SIDE = re.compile(r"(left|right)$", re.IGNORECASE)
 _LETTER_SIDE = re.compile(r"[_.\-\s]([lr])$", re.IGNORECASE)
 _NON_ALNUM = re.compile(r"[^0-9a-z]")
@@ -34,6 +41,31 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]")
 
 def _key(text: str) -> str:
     return _NON_ALNUM.sub("", text.lower())
+
+
+def strip_prefix(name: str) -> str:
+    """Remove namespace and word prefixes from a target name, keeping a ``.L``/``.R`` suffix.
+
+    Parameters
+    ----------
+    name
+        A morph-target name as found in a file.
+
+    Returns
+    -------
+    str
+        ``"blendShape1.eyeBlink_L"`` -> ``"eyeBlink_L"``, ``"ARKit_jawOpen"`` -> ``"jawOpen"``,
+        ``"eyeBlink.L"`` -> ``"eyeBlink.L"``.
+    """
+    text = name.strip()
+    suffix = ""
+    m = _DOT_SIDE.search(text)
+    if m and m.start() > 0:
+        text, suffix = text[: m.start()], text[m.start():]
+    text = _PREFIX.sub("", text)
+    for pattern in (_WORD_PREFIX, _GLUED_PREFIX):
+        text = pattern.sub("", text, count=1) or text
+    return text + suffix
 
 
 def split_side(name: str) -> tuple[str, Side | None]:
@@ -50,7 +82,7 @@ def split_side(name: str) -> tuple[str, Side | None]:
         ``(base, side)``: ``base`` is lower-case letters and digits only; ``side`` is
         ``"left"``, ``"right"`` or ``None``.
     """
-    text = _PREFIX.sub("", name.strip())
+    text = strip_prefix(name)
     m = _WORD_SIDE.search(text)
     if m and m.start() > 0:
         return _key(text[: m.start()]), m.group(1).lower()  # type: ignore[return-value]
@@ -84,7 +116,7 @@ def match_arkit_name(name: str) -> str | None:
     hit = _TABLE.get((base, side))
     if hit is None and side is None:
         # a bare trailing L/R without a separator ("browDownL")
-        text = _PREFIX.sub("", name.strip())
+        text = strip_prefix(name)
         if len(text) > 1 and text[-1] in "LR" and text[-2].islower():
             letter: Side = "left" if text[-1] == "L" else "right"
             hit = _TABLE.get((_key(text[:-1]), letter))

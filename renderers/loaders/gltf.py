@@ -7,6 +7,7 @@ pivot and the avatar a head pivot.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from renderers.loaders.gltf_io import (
     fail,
     read_document,
 )
+from renderers.loaders.mapping_profile import MappingProfile, resolve_profile
 from renderers.loaders.parts import infer_part
 
 MAX_NODE_DEPTH = 128
@@ -41,13 +43,17 @@ class _NodeVisit:
     """This node's name followed by its ancestors' names."""
 
 
-def load_gltf(path: str | Path) -> Avatar:
+def load_gltf(path: str | Path, profile: MappingProfile | str | Path | None = None) -> Avatar:
     """Load a glTF/GLB avatar.
 
     Parameters
     ----------
     path
         ``.glb``, ``.gltf`` or ``.vrm`` file.
+    profile
+        Mapping profile overriding the automatic ARKit matching: a profile, a profile file, or
+        ``None`` for ``<stem>.mapping.json`` beside the avatar when it exists (see
+        :mod:`renderers.loaders.mapping_profile`).
 
     Returns
     -------
@@ -57,10 +63,13 @@ def load_gltf(path: str | Path) -> Avatar:
     Raises
     ------
     AvatarError
-        The file is missing, malformed, too large, or has no usable mesh.
+        The file is missing, malformed, too large, or has no usable mesh, or the mapping
+        profile is invalid.
     """
     path = Path(path)
     doc, bin_chunk = read_document(path)
+    chosen = resolve_profile(path, profile)
+    overrides: Mapping[str, str | None] = chosen.map if chosen is not None else {}
     reader = AccessorReader(path, doc, BufferStore(path, doc, bin_chunk))
     meshes: list[AvatarMesh] = []
     total = 0
@@ -68,7 +77,7 @@ def load_gltf(path: str | Path) -> Avatar:
         node = doc.nodes[visit.index]
         if node.mesh is None:
             continue
-        for mesh in _convert_node(path, doc, reader, visit):
+        for mesh in _convert_node(path, doc, reader, visit, overrides):
             total += mesh.vertex_count
             if total > MAX_TOTAL_VERTICES:
                 raise fail(path, f"has more than {MAX_TOTAL_VERTICES} vertices in all",
@@ -147,8 +156,8 @@ def _walk(path: Path, doc: gl.GLTF2) -> list[_NodeVisit]:
 # -- meshes --------------------------------------------------------------------------------
 
 
-def _convert_node(path: Path, doc: gl.GLTF2, reader: AccessorReader,
-                  visit: _NodeVisit) -> list[AvatarMesh]:
+def _convert_node(path: Path, doc: gl.GLTF2, reader: AccessorReader, visit: _NodeVisit,
+                  overrides: Mapping[str, str | None]) -> list[AvatarMesh]:
     node = doc.nodes[visit.index]
     if not 0 <= node.mesh < len(doc.meshes or []):
         raise fail(path, f"node {visit.index} refers to missing mesh {node.mesh}",
@@ -164,7 +173,8 @@ def _convert_node(path: Path, doc: gl.GLTF2, reader: AccessorReader,
         label = visit.names[0] or gmesh.name or f"mesh{node.mesh}"
         if len(prims) > 1:
             label = f"{label}.{p_index}"
-        out.append(_convert_primitive(path, doc, reader, prim, mode, names, visit, gmesh, label))
+        out.append(_convert_primitive(path, doc, reader, prim, mode, names, visit, gmesh, label,
+                                      overrides))
     return out
 
 
@@ -178,7 +188,7 @@ def _target_names(gmesh: gl.Mesh) -> list[str] | None:
 
 def _convert_primitive(path: Path, doc: gl.GLTF2, reader: AccessorReader, prim: gl.Primitive,
                        mode: int, names: list[str] | None, visit: _NodeVisit, gmesh: gl.Mesh,
-                       label: str) -> AvatarMesh:
+                       label: str, overrides: Mapping[str, str | None]) -> AvatarMesh:
     attrs = prim.attributes
     if attrs is None or attrs.POSITION is None:
         raise fail(path, f"mesh {label!r} has no vertex positions", "re-export the avatar")
@@ -218,11 +228,15 @@ def _convert_primitive(path: Path, doc: gl.GLTF2, reader: AccessorReader, prim: 
                        "re-export the avatar")
         delta = reader.read(acc_index, max_count=MAX_VERTICES)[:, :3] @ lin.T
         raw = names[t_index] if names and t_index < len(names) else f"target{t_index}"
-        key = match_arkit_name(raw) or raw
+        if raw in overrides:  # the mapping profile wins; null drops the target
+            key, half = overrides[raw], None
+            if key is None:
+                continue
+        else:
+            key, half = match_arkit_name(raw) or raw, unsided_arkit_name(raw)
         if key in morphs:
             continue
         morphs[key] = delta.astype(np.float32)
-        half = unsided_arkit_name(raw)
         if half is not None:
             sided.setdefault(half, []).append(delta)
     for name, halves in sided.items():

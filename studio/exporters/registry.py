@@ -8,16 +8,20 @@ up, so importing the package stays cheap; each exporter module imports its heavy
 from __future__ import annotations
 
 from studio.exporters.base import register_exporter
+from studio.exporters.gltf_export import GlbExporter
 from studio.exporters.json_curves import CurvesJsonExporter
 from studio.exporters.livelink_csv import LiveLinkCsvExporter
 from studio.exporters.rhubarb import RhubarbJsonExporter, RhubarbTsvExporter
+from studio.exporters.usd_export import UsdExporter
 from studio.exporters.video import VideoExporter
 
 BUILTIN_EXPORTERS = (
     CurvesJsonExporter,
+    GlbExporter,
     LiveLinkCsvExporter,
     RhubarbJsonExporter,
     RhubarbTsvExporter,
+    UsdExporter,
     VideoExporter,
 )
 """Exporter classes shipped with the studio (each constructible without arguments)."""

@@ -42,6 +42,8 @@ FORMAT_LABELS: dict[str, str] = {
     "livelink-csv": "Live Link Face CSV",
     "rhubarb-json": "Mouth cues (Rhubarb JSON)",
     "rhubarb-tsv": "Mouth cues (Rhubarb TSV)",
+    "glb": "Avatar + animation (glTF binary)",
+    "usd": "Avatar + animation (OpenUSD)",
 }
 
 

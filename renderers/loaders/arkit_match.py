@@ -1,0 +1,319 @@
+"""What an avatar's morph targets give the ARKit-52 vocabulary: a matching report.
+
+The report mirrors what the glTF loader does with the same names:
+
+* a target whose name matches an ARKit name (:func:`~renderers.loaders.arkit_names.
+  match_arkit_name`: case, separators, prefixes and side suffixes ignored) drives that shape;
+* one-sided halves of an unsided ARKit shape (``browInnerUp_L`` + ``browInnerUp_R``) are
+  summed into it (``halves``);
+* a mapping profile (:mod:`renderers.loaders.mapping_profile`) overrides both, target by
+  target (``profile``);
+* an unsided target standing for a left/right ARKit pair (``mouthSmile`` for
+  ``mouthSmileLeft``/``mouthSmileRight``) is *shared by both sides*: the loader keeps it under
+  its own name and does not drive the pair with it, so the pair stays missing unless a profile
+  maps the target to one of the two sides;
+* Oculus / Ready Player Me viseme targets (``viseme_aa`` ...) are detected and listed; they are
+  not used for animation;
+* everything else is ignored.
+
+Examples
+--------
+>>> report = build_report(["blendShape1.EyeBlinkLeft", "ARKit_jawOpen", "mouthSmile",
+...                        "viseme_aa", "hair_flutter"])
+>>> report.shape("jawOpen").how
+'prefix'
+>>> report.shared
+(('mouthSmile', ('mouthSmileLeft', 'mouthSmileRight')),)
+>>> report.visemes, report.ignored
+((('viseme_aa', 'viseme_aa'),), ('hair_flutter',))
+>>> f"{report.coverage:.3f}"
+'0.038'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from renderers.arkit import ARKIT_NAMES
+from renderers.loaders.arkit_names import (
+    match_arkit_name,
+    split_side,
+    strip_prefix,
+    unsided_arkit_name,
+)
+from renderers.loaders.mapping_profile import MappingProfile
+
+__all__ = ["IMPORTANT_SHAPES", "VISEME_NAMES", "MatchReport", "ShapeMatch", "build_report",
+           "unique_names"]
+
+IMPORTANT_SHAPES: tuple[str, ...] = (
+    "jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthRollLower", "mouthRollUpper",
+    "mouthPressLeft", "mouthPressRight", "mouthLowerDownLeft", "mouthLowerDownRight",
+    "mouthUpperUpLeft", "mouthUpperUpRight", "mouthStretchLeft", "mouthStretchRight",
+    "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
+    "browInnerUp", "browDownLeft", "browDownRight", "browOuterUpLeft", "browOuterUpRight",
+    "eyeBlinkLeft", "eyeBlinkRight", "eyeWideLeft", "eyeWideRight",
+    "cheekSquintLeft", "cheekSquintRight", "noseSneerLeft", "noseSneerRight",
+)  # fmt: skip
+"""ARKit shapes that lip sync and the basic emotions lean on most (a missing one shows)."""
+
+VISEME_NAMES: tuple[str, ...] = (
+    "viseme_sil", "viseme_PP", "viseme_FF", "viseme_TH", "viseme_DD", "viseme_kk", "viseme_CH",
+    "viseme_SS", "viseme_nn", "viseme_RR", "viseme_aa", "viseme_E", "viseme_I", "viseme_O",
+    "viseme_U",
+)  # fmt: skip
+"""The 15 Oculus / Ready Player Me viseme targets, in their documented order."""
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _sided_pairs() -> dict[str, tuple[str, str]]:
+    """Base key -> (left, right) ARKit names, e.g. ``"mouthsmile"`` -> the two smiles."""
+    pairs = {}
+    for name in ARKIT_NAMES:
+        base, side = split_side(name)
+        if side == "left":
+            pairs[base] = (name, name[: -len("Left")] + "Right")
+    return pairs
+
+
+_VISEME_KEYS = {_key(n): n for n in VISEME_NAMES}
+_SIDED_PAIRS = _sided_pairs()
+
+MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class ShapeMatch:
+    """How one ARKit shape is served.
+
+    Parameters
+    ----------
+    arkit
+        The ARKit name.
+    sources
+        Target names it comes from (several when more than one target matches; the loader
+        uses the first per mesh, or sums them for ``halves``).
+    how
+        ``"exact"``, ``"case"`` (case or separators differ), ``"prefix"`` (a prefix was
+        removed), ``"side"`` (side spelled ``_L``, ``.L``, ``L`` ...), ``"halves"`` (sum of a
+        left and a right half), ``"profile"`` (set by a mapping profile), joined with ``+``
+        when several apply; ``"missing"`` when nothing serves the shape.
+    """
+
+    arkit: str
+    sources: tuple[str, ...] = ()
+    how: str = MISSING
+
+    @property
+    def matched(self) -> bool:
+        """Whether some target drives this shape."""
+        return self.how != MISSING
+
+
+@dataclass(frozen=True)
+class MatchReport:
+    """What a list of morph-target names gives the ARKit-52 vocabulary.
+
+    Build it with :func:`build_report`.
+
+    Parameters
+    ----------
+    shapes
+        One :class:`ShapeMatch` per ARKit name, in Apple's order.
+    shared
+        ``(source, (left, right))``: an unsided target standing for a left/right ARKit pair
+        that nothing else serves (not driven by the loader; map it in a profile).
+    visemes
+        ``(viseme, source)`` for each Oculus / Ready Player Me viseme target found.
+    ignored
+        Targets that serve nothing (unknown names, or set to ``null`` in the profile).
+    unused_profile
+        Profile entries whose target name the avatar does not have (typos, other avatars).
+    source_count
+        Number of distinct target names read.
+    profile
+        Where the mapping profile came from (empty without one).
+    """
+
+    shapes: tuple[ShapeMatch, ...]
+    shared: tuple[tuple[str, tuple[str, str]], ...] = ()
+    visemes: tuple[tuple[str, str], ...] = ()
+    ignored: tuple[str, ...] = ()
+    unused_profile: tuple[str, ...] = ()
+    source_count: int = 0
+    profile: str = ""
+
+    def shape(self, arkit: str) -> ShapeMatch:
+        """The entry of one ARKit name (``KeyError`` for a name outside ARKit-52)."""
+        for entry in self.shapes:
+            if entry.arkit == arkit:
+                return entry
+        raise KeyError(arkit)
+
+    @property
+    def matched(self) -> tuple[str, ...]:
+        """ARKit names that some target drives."""
+        return tuple(s.arkit for s in self.shapes if s.matched)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """ARKit names that no target drives (they stay at rest when animated)."""
+        return tuple(s.arkit for s in self.shapes if not s.matched)
+
+    @property
+    def important_missing(self) -> tuple[str, ...]:
+        """Missing shapes from :data:`IMPORTANT_SHAPES`, in ARKit order."""
+        important = set(IMPORTANT_SHAPES)
+        return tuple(n for n in self.missing if n in important)
+
+    @property
+    def coverage(self) -> float:
+        """Share of the 52 ARKit shapes that are driven (0..1)."""
+        return len(self.matched) / len(ARKIT_NAMES)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (see ``docs/formats.md``)."""
+        return {
+            "coverage": round(self.coverage, 4),
+            "matched_count": len(self.matched),
+            "total": len(ARKIT_NAMES),
+            "source_count": self.source_count,
+            "profile": self.profile or None,
+            "matched": {s.arkit: {"sources": list(s.sources), "how": s.how}
+                        for s in self.shapes if s.matched},
+            "missing": list(self.missing),
+            "important_missing": list(self.important_missing),
+            "shared": {src: list(pair) for src, pair in self.shared},
+            "visemes": {viseme: src for viseme, src in self.visemes},
+            "ignored": list(self.ignored),
+            "unused_profile": list(self.unused_profile),
+        }
+
+    def format_text(self) -> str:
+        """A readable table: one line per ARKit shape, then the other findings."""
+        lines = [f"ARKit coverage: {len(self.matched)}/{len(ARKIT_NAMES)} "
+                 f"({self.coverage:.0%}) from {self.source_count} target name(s)"]
+        if self.profile:
+            lines.append(f"mapping profile: {self.profile}")
+        width = max(len(n) for n in ARKIT_NAMES)
+        for s in self.shapes:
+            mark = "!" if not s.matched and s.arkit in IMPORTANT_SHAPES else " "
+            source = ", ".join(s.sources) if s.sources else "-"
+            lines.append(f" {mark} {s.arkit:<{width}}  {s.how:<12}  {source}")
+        lines.append(f"missing: {_listing(self.missing)}")
+        lines.append(f"important missing (!): {_listing(self.important_missing)}")
+        shared = [f"{src} -> {left}/{right}" for src, (left, right) in self.shared]
+        lines.append("shared by both sides (not driven; map one side in a profile): "
+                     f"{_listing(shared)}")
+        visemes = [v if v == src else f"{v} ({src})" for v, src in self.visemes]
+        lines.append(f"visemes (listed, not used): {_listing(visemes)}")
+        lines.append(f"ignored: {_listing(self.ignored)}")
+        if self.unused_profile:
+            lines.append(f"profile entries for absent targets: {_listing(self.unused_profile)}")
+        return "\n".join(lines)
+
+
+def _listing(items: Iterable[str]) -> str:
+    items = list(items)
+    return ", ".join(items) if items else "none"
+
+
+def unique_names(names: Iterable[str]) -> list[str]:
+    """Names in first-seen order without repeats (targets of several meshes share names)."""
+    return list(dict.fromkeys(names))
+
+
+def _how(source: str, arkit: str) -> str:
+    if source == arkit:
+        return "exact"
+    stripped = strip_prefix(source)
+    tags = ["prefix"] if stripped != source.strip() else []
+    if stripped != arkit:
+        tags.append("case" if _key(stripped) == arkit.lower() else "side")
+    return "+".join(tags) or "exact"
+
+
+def _viseme(name: str) -> str | None:
+    return _VISEME_KEYS.get(_key(strip_prefix(name)))
+
+
+def build_report(source_names: Iterable[str],
+                 profile: MappingProfile | None = None) -> MatchReport:
+    """Match target names to ARKit-52 the way the loader does and report the outcome.
+
+    Parameters
+    ----------
+    source_names
+        Morph-target names as found in the avatar (repeats are ignored).
+    profile
+        Optional mapping profile; its entries override the automatic matching.
+
+    Returns
+    -------
+    MatchReport
+        Matched, missing, shared, viseme and ignored names with a coverage figure.
+    """
+    names = unique_names(source_names)
+    overrides = dict(profile.map) if profile is not None else {}
+    sources: dict[str, list[str]] = {n: [] for n in ARKIT_NAMES}
+    hows: dict[str, list[str]] = {n: [] for n in ARKIT_NAMES}
+    halves: dict[str, list[str]] = {}
+    unsided: list[tuple[str, tuple[str, str]]] = []
+    visemes: dict[str, str] = {}
+    ignored: list[str] = []
+    for name in names:
+        if name in overrides:
+            target = overrides[name]
+            if target is None:
+                ignored.append(name)
+            else:
+                sources[target].append(name)
+                hows[target].append("profile")
+            continue
+        arkit = match_arkit_name(name)
+        if arkit is not None:
+            sources[arkit].append(name)
+            hows[arkit].append(_how(name, arkit))
+            continue
+        half = unsided_arkit_name(name)
+        if half is not None:
+            halves.setdefault(half, []).append(name)
+            continue
+        base, side = split_side(name)
+        if side is None and base in _SIDED_PAIRS:
+            unsided.append((name, _SIDED_PAIRS[base]))
+            continue
+        viseme = _viseme(name)
+        if viseme is not None and viseme not in visemes:
+            visemes[viseme] = name
+            continue
+        ignored.append(name)
+    for arkit, parts in halves.items():
+        if not sources[arkit]:  # the loader sums halves only when no whole target exists
+            sources[arkit] = parts
+            hows[arkit] = ["halves"]
+        else:
+            ignored.extend(parts)
+    shapes = tuple(
+        ShapeMatch(n, tuple(sources[n]), hows[n][0] if hows[n] else MISSING)
+        for n in ARKIT_NAMES
+    )
+    served = {s.arkit for s in shapes if s.matched}
+    shared: list[tuple[str, tuple[str, str]]] = []
+    for name, pair in unsided:
+        if set(pair) <= served:
+            ignored.append(name)
+        else:
+            shared.append((name, pair))
+    present = set(names)
+    unused = tuple(n for n in overrides if n not in present)
+    return MatchReport(
+        shapes=shapes, shared=tuple(shared),
+        visemes=tuple((v, visemes[v]) for v in VISEME_NAMES if v in visemes),
+        ignored=tuple(ignored), unused_profile=unused, source_count=len(names),
+        profile=profile.source if profile is not None else "",
+    )

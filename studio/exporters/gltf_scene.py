@@ -1,0 +1,206 @@
+"""The avatar as a glTF scene: meshes with morph targets, materials and the node tree.
+
+Layout. One root node, ``head``, sits at the avatar's head pivot (``extras.headPivot`` holds the
+same point, which :func:`renderers.loaders.gltf.load_gltf` reads back) and carries the head
+rotation. Every :class:`~renderers.avatar.Avatar` has a head pivot (the loader estimates one when
+the file names none), so this node is always written. Every mesh is a child node of it, as the
+renderer rotates every mesh with the head: eyeballs are nodes at their own rotation pivot (so
+gaze is a rotation of that node; the pivot, else the bounding-box centre, as in
+:func:`renderers.rigid.eye_matrix`), the other meshes sit at the head pivot. Vertex positions are
+stored relative to their node, so the rest pose in world space is exactly the avatar's (avatar
+space is glTF space: metres, +Y up, the face looks toward +Z).
+
+Materials are named after the mesh's part (``skin``, ``eye_left``...), which lets the loader
+recognise eyes and mouth parts again when the file is opened.
+
+Morph targets keep the ARKit names the mesh has, in Apple's order, then any other names sorted;
+``mesh.extras.targetNames`` lists them and ``mesh.weights`` starts at zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from generators.progress import NullProgress, ProgressSink
+from renderers.arkit import ARKIT_NAMES
+from renderers.avatar import Avatar, AvatarMesh
+from studio.exporters.gltf_binary import ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER, GlbBuffer
+
+__all__ = ["EYE_PARTS", "HEAD_NODE_NAME", "GltfScene", "build_scene", "eye_pivot", "target_order"]
+
+HEAD_NODE_NAME = "head"
+"""Name of the node that carries the head rotation."""
+
+EYE_PARTS = ("eye_left", "eye_right")
+"""Mesh parts that rotate on their own for gaze."""
+
+_TRIANGLES = 4
+
+
+@dataclass
+class GltfScene:
+    """A glTF document under construction and what the animation needs to know about it.
+
+    Parameters
+    ----------
+    document
+        The glTF JSON (plain Python data) without animations.
+    buffer
+        Its binary buffer.
+    head_node
+        Index of the ``head`` node.
+    morph_nodes
+        ``(node index, target names)`` of every mesh node with morph targets.
+    eye_nodes
+        ``(node index, part)`` of every eyeball node (``part`` is ``eye_left``/``eye_right``).
+    """
+
+    document: dict[str, Any]
+    buffer: GlbBuffer
+    head_node: int = 0
+    morph_nodes: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
+    eye_nodes: list[tuple[int, str]] = field(default_factory=list)
+
+
+def target_order(mesh: AvatarMesh) -> tuple[str, ...]:
+    """The mesh's morph-target names: ARKit ones in Apple's order, then the others sorted."""
+    arkit = [n for n in ARKIT_NAMES if n in mesh.morph_targets]
+    return (*arkit, *sorted(set(mesh.morph_targets) - set(arkit)))
+
+
+def eye_pivot(mesh: AvatarMesh) -> np.ndarray:
+    """Where an eyeball rotates: its pivot, else its bounding-box centre (as the renderer does)."""
+    if mesh.pivot is not None:
+        return np.asarray(mesh.pivot, dtype=np.float32).reshape(3)
+    lo, hi = mesh.positions.min(axis=0), mesh.positions.max(axis=0)
+    return (0.5 * (lo + hi)).astype(np.float32)
+
+
+def build_scene(avatar: Avatar, progress: ProgressSink | None = None) -> GltfScene:
+    """Build the glTF document (no animation yet) and binary buffer for ``avatar``."""
+    progress = progress or NullProgress()
+    buf = GlbBuffer()
+    pivot = np.asarray(avatar.head_pivot, dtype=np.float32).reshape(3)
+    head: dict[str, Any] = {
+        "name": HEAD_NODE_NAME,
+        "translation": _floats(pivot),
+        "children": [],
+        "extras": {"headPivot": _floats(pivot)},
+    }
+    nodes: list[dict[str, Any]] = [head]
+    scene = GltfScene(document={}, buffer=buf, head_node=0)
+    materials = _Materials()
+    meshes: list[dict[str, Any]] = []
+    total = len(avatar.meshes)
+    for k, mesh in enumerate(avatar.meshes):
+        progress.report(k / max(total, 1), f"mesh {k + 1}/{total}")
+        is_eye = mesh.part in EYE_PARTS
+        origin = eye_pivot(mesh) if is_eye else pivot
+        names = target_order(mesh)
+        meshes.append(_mesh_json(mesh, origin, names, materials.index(mesh), buf))
+        node: dict[str, Any] = {"name": mesh.name or f"mesh{k}", "mesh": len(meshes) - 1}
+        if is_eye:
+            node["translation"] = _floats(origin.astype(np.float64) - pivot.astype(np.float64))
+        nodes.append(node)
+        index = len(nodes) - 1
+        head["children"].append(index)
+        if names:
+            scene.morph_nodes.append((index, names))
+        if is_eye:
+            scene.eye_nodes.append((index, mesh.part))
+    progress.report(1.0, f"{total} meshes")
+    scene.document = {
+        "asset": {"version": "2.0", "generator": "Affect Studio"},
+        "scene": 0,
+        "scenes": [{"name": avatar.name or "avatar", "nodes": [0]}],
+        "nodes": nodes,
+        "meshes": meshes,
+        "materials": materials.table,
+        "accessors": buf.accessors,
+        "bufferViews": buf.views,
+        "buffers": [{"byteLength": 0}],  # set when the buffer is complete
+    }
+    return scene
+
+
+def _mesh_json(mesh: AvatarMesh, origin: np.ndarray, names: tuple[str, ...], material: int,
+               buf: GlbBuffer) -> dict[str, Any]:
+    positions = np.nan_to_num(np.asarray(mesh.positions, dtype=np.float64))
+    local = (positions - origin).astype(np.float32)
+    attributes = {
+        "POSITION": buf.accessor(local, target=ARRAY_BUFFER, min_max=True),
+        "NORMAL": buf.accessor(_unit_normals(mesh.normals), target=ARRAY_BUFFER),
+    }
+    if mesh.colors is not None and len(mesh.colors) == mesh.vertex_count:
+        rgba = np.asarray(mesh.colors, dtype=np.float64)
+        if rgba.shape[1] == 3:
+            rgba = np.concatenate([rgba, np.ones((rgba.shape[0], 1))], axis=1)
+        rgba16 = np.round(np.clip(rgba[:, :4], 0.0, 1.0) * 65535.0).astype(np.uint16)
+        attributes["COLOR_0"] = buf.accessor(rgba16, target=ARRAY_BUFFER, normalized=True)
+    index_type = np.uint16 if mesh.vertex_count < 65535 else np.uint32  # 65535 is a restart
+    indices = np.asarray(mesh.indices).astype(index_type).reshape(-1)
+    prim: dict[str, Any] = {
+        "attributes": attributes,
+        "indices": buf.accessor(indices, target=ELEMENT_ARRAY_BUFFER),
+        "material": material,
+        "mode": _TRIANGLES,
+    }
+    out: dict[str, Any] = {"name": mesh.name or "mesh", "primitives": [prim]}
+    if names:
+        prim["targets"] = [{"POSITION": buf.morph_accessor(mesh.morph_targets[n])} for n in names]
+        out["weights"] = [0.0] * len(names)
+        out["extras"] = {"targetNames": list(names)}
+    return out
+
+
+def _unit_normals(normals: np.ndarray) -> np.ndarray:
+    """Unit-length float32 normals; degenerate ones point along +Z (glTF requires unit length)."""
+    n = np.nan_to_num(np.asarray(normals, dtype=np.float64))
+    length = np.linalg.norm(n, axis=1, keepdims=True)
+    bad = length[:, 0] < 1e-12
+    n = n / np.where(length < 1e-12, 1.0, length)
+    n[bad] = (0.0, 0.0, 1.0)
+    return n.astype(np.float32)
+
+
+class _Materials:
+    """One glTF material per distinct (part, material); named after the part.
+
+    The name matters on the way back: the loader guesses a mesh's part from its node, mesh and
+    material names, so a material called ``eye_left`` keeps an eyeball an eyeball.
+    """
+
+    def __init__(self) -> None:
+        self.table: list[dict[str, Any]] = []
+        self._seen: dict[tuple[object, ...], int] = {}
+        self._per_part: dict[str, int] = {}
+
+    def index(self, mesh: AvatarMesh) -> int:
+        m = mesh.material
+        key = (mesh.part, *(float(c) for c in m.base_color), float(m.roughness),
+               float(m.metallic), float(m.subsurface))
+        found = self._seen.get(key)
+        if found is not None:
+            return found
+        count = self._per_part.get(mesh.part, 0) + 1
+        self._per_part[mesh.part] = count
+        name = mesh.part if count == 1 else f"{mesh.part}_{count}"
+        colour = [float(np.clip(c, 0.0, 1.0)) for c in (*m.base_color, 1.0, 1.0, 1.0)[:4]]
+        self.table.append({
+            "name": name,
+            "pbrMetallicRoughness": {
+                "baseColorFactor": colour,
+                "metallicFactor": float(np.clip(m.metallic, 0.0, 1.0)),
+                "roughnessFactor": float(np.clip(m.roughness, 0.0, 1.0)),
+            },
+            "extras": {"subsurface": float(np.clip(m.subsurface, 0.0, 1.0))},
+        })
+        self._seen[key] = len(self.table) - 1
+        return self._seen[key]
+
+
+def _floats(values: np.ndarray) -> list[float]:
+    return [float(v) + 0.0 for v in np.asarray(values).reshape(-1)]  # + 0.0: no negative zeros
