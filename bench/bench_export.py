@@ -26,15 +26,8 @@ import soundfile as sf
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from generators.take import (  # noqa: E402
-    CurveSet,
-    EmotionTrack,
-    Provenance,
-    Take,
-    VisemeTrack,
-    frame_count,
-)
-from renderers.arkit import NUM_SHAPES  # noqa: E402
+from bench.synthetic_take import synthetic_take as moving_take  # noqa: E402
+from generators.take import Take, frame_count  # noqa: E402
 from renderers.avatar import Avatar  # noqa: E402
 from studio.exporters.ffmpeg_pipe import FfmpegVideoWriter  # noqa: E402
 from studio.exporters.video import VideoExporter  # noqa: E402
@@ -59,24 +52,11 @@ def load_avatar() -> tuple[Avatar, str]:
 
 def synthetic_take(folder: Path, seconds: float, fps: float) -> Take:
     """A take whose curves all move, with a tone wav as its audio."""
-    n = frame_count(seconds, fps)
-    t = np.arange(n)[:, None] / fps
-    k = np.arange(NUM_SHAPES)[None, :]
-    weights = (0.5 + 0.5 * np.sin(2 * np.pi * (0.2 + 0.03 * k) * t + k)) * 0.6
-    head = np.concatenate([8 * np.sin(t), 4 * np.sin(0.7 * t), 3 * np.sin(0.5 * t)], axis=1)
-    eyes = np.concatenate([6 * np.sin(2 * t), 3 * np.cos(2 * t)] * 2, axis=1)
     rate = 48000
     ts = np.arange(int(seconds * rate)) / rate
     audio = folder / "bench.wav"
     sf.write(audio, (0.2 * np.sin(2 * np.pi * 180 * ts)).astype(np.float32), rate)
-    return Take(
-        CurveSet(fps, weights, head, eyes),
-        VisemeTrack(),
-        EmotionTrack(),
-        Provenance("bench", "0"),
-        str(audio),
-        seconds,
-    )
+    return moving_take(seconds, fps, audio)
 
 
 @contextlib.contextmanager

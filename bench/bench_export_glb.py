@@ -14,37 +14,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from generators.take import (  # noqa: E402
-    CurveSet,
-    EmotionTrack,
-    Provenance,
-    Take,
-    VisemeTrack,
-    frame_count,
-)
-from renderers.arkit import NUM_SHAPES  # noqa: E402
+from bench.synthetic_take import synthetic_take  # noqa: E402
 from renderers.loaders import default_avatar, load_avatar  # noqa: E402
 from studio.exporters.gltf_export import GlbExporter  # noqa: E402
 
 BUDGET_S = 2.0
 """Longest acceptable export of a 60 s take at 30 fps."""
-
-
-def synthetic_take(seconds: float, fps: float) -> Take:
-    """A take whose ARKit curves, head and eyes all move (no audio: the format has none)."""
-    n = frame_count(seconds, fps)
-    t = np.arange(n)[:, None] / fps
-    k = np.arange(NUM_SHAPES)[None, :]
-    weights = (0.5 + 0.5 * np.sin(2 * np.pi * (0.2 + 0.03 * k) * t + k)) * 0.6
-    head = np.concatenate([8 * np.sin(t), 4 * np.sin(0.7 * t), 3 * np.sin(0.5 * t)], axis=1)
-    eyes = np.concatenate([6 * np.sin(2 * t), 3 * np.cos(2 * t)] * 2, axis=1)
-    return Take(CurveSet(fps, weights, head, eyes), VisemeTrack(), EmotionTrack(),
-                Provenance("bench", "0"), "", seconds)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,37 +20,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generators.take import (  # noqa: E402
-    CurveSet,
-    EmotionTrack,
-    Provenance,
-    Take,
-    VisemeTrack,
-    frame_count,
-)
-from renderers.arkit import NUM_SHAPES  # noqa: E402
+from bench.synthetic_take import synthetic_take  # noqa: E402
 from renderers.loaders import default_avatar  # noqa: E402
 from studio.exporters.usd_export import UsdExporter  # noqa: E402
 
 FORMATS = (".usda", ".usd")
 TARGET_SECONDS = 2.0
 """Budget per format for a 60 s take at 30 fps."""
-
-
-def synthetic_take(seconds: float, fps: float) -> Take:
-    """Every curve a different smooth wave in 0..1; head and eyes swing a few degrees."""
-    n = frame_count(seconds, fps)
-    t = np.arange(n, dtype=np.float64)[:, None] / fps
-    k = np.arange(NUM_SHAPES, dtype=np.float64)[None, :]
-    weights = 0.5 + 0.5 * np.sin(2 * np.pi * (0.3 + 0.05 * k) * t + k)
-    head = np.concatenate([10 * np.sin(t), -5 * np.cos(t), 3 * np.sin(2 * t)], axis=1)
-    eyes = np.concatenate([8 * np.sin(3 * t), -4.5 + 0 * t, 7 * np.sin(3 * t), -4 + 0 * t], 1)
-    curves = CurveSet(fps, weights.astype(np.float32), head, eyes)
-    return Take(curves, VisemeTrack(), EmotionTrack(), Provenance("bench", "0"), "", seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
