@@ -72,6 +72,10 @@ class AvatarRenderer:
     ambient_occlusion
         Bake per-vertex ambient occlusion of the rest pose at start-up (a fraction of a
         second; darkens creases, nostrils, the mouth and eye sockets).
+    transparent
+        Skip the backdrop and clear to ``(0, 0, 0, 0)``: the avatar's pixels get alpha 255,
+        the rest alpha 0, and :meth:`render` returns ``(H, W, 4)`` RGBA (with MSAA the edge
+        pixels are premultiplied by their coverage).
 
     Examples
     --------
@@ -96,6 +100,7 @@ class AvatarRenderer:
         cull_back_faces: bool = True,
         shading: Shading = "auto",
         ambient_occlusion: bool = True,
+        transparent: bool = False,
     ) -> None:
         if shading not in ("auto", "pixel", "vertex"):
             raise RendererError(f"shading must be 'auto', 'pixel' or 'vertex', got {shading!r}")
@@ -109,6 +114,8 @@ class AvatarRenderer:
         self.cull_back_faces = cull_back_faces
         self.wireframe = False
         """Draw the surfaces as wireframe (the backdrop stays solid)."""
+        self.transparent = bool(transparent)
+        """No backdrop: a transparent background and RGBA read-back."""
         self._samples = samples
         self._released = False
         try:
@@ -195,13 +202,14 @@ class AvatarRenderer:
         pose
             The pose.
         out
-            Optional C-contiguous ``(H, W, 3)`` uint8 array to read into (saves an
-            allocation per frame); by default a new array is returned.
+            Optional C-contiguous ``(H, W, 3)`` (or ``(H, W, 4)``) uint8 array to read into
+            (saves an allocation per frame); by default a new array is returned.
 
         Returns
         -------
         numpy.ndarray
-            ``(H, W, 3)`` uint8 sRGB image, row 0 at the top.
+            ``(H, W, 3)`` uint8 sRGB image, row 0 at the top; ``(H, W, 4)`` RGBA when the
+            renderer is :attr:`transparent`.
         """
         self.render_to_fbo(pose)
         return self.read_pixels(out)
@@ -222,12 +230,13 @@ class AvatarRenderer:
         offscreen = framebuffer is None
         fbo = self._target.framebuffer if offscreen else framebuffer
         width, height = fbo.viewport[2:] if not offscreen else self._target.size
-        copy_backdrop = offscreen and self._samples == 0
+        backdrop = not self.transparent
+        copy_backdrop = backdrop and offscreen and self._samples == 0
         fbo.use()
         if offscreen:
             fbo.viewport = (0, 0, width, height)
         fbo.depth_mask = True
-        fbo.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
+        fbo.clear(0.0, 0.0, 0.0, 1.0 if backdrop else 0.0, depth=1.0)
         if copy_backdrop:
             self._backdrop.copy_into(fbo, flip=True)
             fbo.use()
@@ -252,7 +261,7 @@ class AvatarRenderer:
         ctx.wireframe = False
 
         ctx.disable(moderngl.CULL_FACE)
-        if not copy_backdrop:
+        if backdrop and not copy_backdrop:
             ctx.depth_func = "<="
             fbo.depth_mask = False
             self._backdrop.draw(flip=offscreen)
@@ -266,11 +275,11 @@ class AvatarRenderer:
         Parameters
         ----------
         out
-            Optional C-contiguous ``(H, W, 3)`` uint8 array to fill.
+            Optional C-contiguous ``(H, W, 3)`` uint8 array to fill, or ``(H, W, 4)`` for RGBA.
         """
         if out is None:
             w, h = self._target.size
-            out = np.empty((h, w, 3), dtype=np.uint8)
+            out = np.empty((h, w, 4 if self.transparent else 3), dtype=np.uint8)
         return self._target.read_into(out)
 
     def deformed_meshes(self, pose: Pose) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -60,20 +60,24 @@ class RenderTarget:
     def read_into(self, out: np.ndarray) -> np.ndarray:
         """Copy the colour buffer into ``out``, a C-contiguous ``(H, W, 3)`` uint8 array.
 
-        Rows come in GL order (bottom row first); the renderer draws upside down so that
-        row 0 is the top of the image.
+        An ``(H, W, 4)`` array receives RGBA. Rows come in GL order (bottom row first); the
+        renderer draws upside down so that row 0 is the top of the image.
         """
         w, h = self.size
-        if out.shape != (h, w, 3) or out.dtype != np.uint8 or not out.flags.c_contiguous:
+        if (
+            out.shape not in ((h, w, 3), (h, w, 4))
+            or out.dtype != np.uint8
+            or not out.flags.c_contiguous
+        ):
             raise RendererError(
-                f"readback buffer must be a C-contiguous ({h}, {w}, 3) uint8 array, got "
-                f"{out.shape} {out.dtype}"
+                f"readback buffer must be a C-contiguous ({h}, {w}, 3) or ({h}, {w}, 4) uint8 "
+                f"array, got {out.shape} {out.dtype}"
             )
         source = self.framebuffer
         if self._resolve is not None:
             self.ctx.copy_framebuffer(self._resolve, self.framebuffer)
             source = self._resolve
-        source.read_into(out, components=3, alignment=1)
+        source.read_into(out, components=out.shape[2], alignment=1)
         return out
 
     def release(self) -> None:

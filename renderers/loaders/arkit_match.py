@@ -9,9 +9,8 @@ The report mirrors what the glTF loader does with the same names:
 * a mapping profile (:mod:`renderers.loaders.mapping_profile`) overrides both, target by
   target (``profile``);
 * an unsided target standing for a left/right ARKit pair (``mouthSmile`` for
-  ``mouthSmileLeft``/``mouthSmileRight``) is *shared by both sides*: the loader keeps it under
-  its own name and does not drive the pair with it, so the pair stays missing unless a profile
-  maps the target to one of the two sides;
+  ``mouthSmileLeft``/``mouthSmileRight``) is *split*: when neither side exists the loader cuts
+  it at the face's midline into the two sides (``split``; listed under ``shared``);
 * Oculus / Ready Player Me viseme targets (``viseme_aa`` ...) are detected and listed; they are
   not used for animation;
 * everything else is ignored.
@@ -22,12 +21,12 @@ Examples
 ...                        "viseme_aa", "hair_flutter"])
 >>> report.shape("jawOpen").how
 'prefix'
->>> report.shared
-(('mouthSmile', ('mouthSmileLeft', 'mouthSmileRight')),)
+>>> report.shared, report.shape("mouthSmileLeft").how
+((('mouthSmile', ('mouthSmileLeft', 'mouthSmileRight')),), 'split')
 >>> report.visemes, report.ignored
 ((('viseme_aa', 'viseme_aa'),), ('hair_flutter',))
 >>> f"{report.coverage:.3f}"
-'0.038'
+'0.077'
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ from typing import Any
 from renderers.arkit import ARKIT_NAMES
 from renderers.loaders.arkit_names import (
     match_arkit_name,
-    split_side,
+    sided_pair,
     strip_prefix,
     unsided_arkit_name,
 )
@@ -70,18 +69,7 @@ def _key(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
-def _sided_pairs() -> dict[str, tuple[str, str]]:
-    """Base key -> (left, right) ARKit names, e.g. ``"mouthsmile"`` -> the two smiles."""
-    pairs = {}
-    for name in ARKIT_NAMES:
-        base, side = split_side(name)
-        if side == "left":
-            pairs[base] = (name, name[: -len("Left")] + "Right")
-    return pairs
-
-
 _VISEME_KEYS = {_key(n): n for n in VISEME_NAMES}
-_SIDED_PAIRS = _sided_pairs()
 
 MISSING = "missing"
 
@@ -126,7 +114,7 @@ class MatchReport:
         One :class:`ShapeMatch` per ARKit name, in Apple's order.
     shared
         ``(source, (left, right))``: an unsided target standing for a left/right ARKit pair
-        that nothing else serves (not driven by the loader; map it in a profile).
+        that nothing else serves: the loader cuts it at the midline into both sides.
     visemes
         ``(viseme, source)`` for each Oculus / Ready Player Me viseme target found.
     ignored
@@ -207,7 +195,7 @@ class MatchReport:
         lines.append(f"missing: {_listing(self.missing)}")
         lines.append(f"important missing (!): {_listing(self.important_missing)}")
         shared = [f"{src} -> {left}/{right}" for src, (left, right) in self.shared]
-        lines.append("shared by both sides (not driven; map one side in a profile): "
+        lines.append("split at the midline into both sides: "
                      f"{_listing(shared)}")
         visemes = [v if v == src else f"{v} ({src})" for v, src in self.visemes]
         lines.append(f"visemes (listed, not used): {_listing(visemes)}")
@@ -283,9 +271,9 @@ def build_report(source_names: Iterable[str],
         if half is not None:
             halves.setdefault(half, []).append(name)
             continue
-        base, side = split_side(name)
-        if side is None and base in _SIDED_PAIRS:
-            unsided.append((name, _SIDED_PAIRS[base]))
+        pair = sided_pair(name)
+        if pair is not None:
+            unsided.append((name, pair))
             continue
         viseme = _viseme(name)
         if viseme is not None and viseme not in visemes:
@@ -302,13 +290,18 @@ def build_report(source_names: Iterable[str],
         ShapeMatch(n, tuple(sources[n]), hows[n][0] if hows[n] else MISSING)
         for n in ARKIT_NAMES
     )
-    served = {s.arkit for s in shapes if s.matched}
     shared: list[tuple[str, tuple[str, str]]] = []
-    for name, pair in unsided:
-        if set(pair) <= served:
+    for name, pair in unsided:  # the loader cuts it at the midline when neither side exists
+        if any(sources[side] for side in pair):
             ignored.append(name)
-        else:
-            shared.append((name, pair))
+            continue
+        shared.append((name, pair))
+        for side in pair:
+            sources[side], hows[side] = [name], ["split"]
+    shapes = tuple(
+        ShapeMatch(n, tuple(sources[n]), hows[n][0] if hows[n] else MISSING)
+        for n in ARKIT_NAMES
+    )
     present = set(names)
     unused = tuple(n for n in overrides if n not in present)
     return MatchReport(

@@ -132,3 +132,31 @@ def unsided_arkit_name(name: str) -> str | None:
     if side is None:
         return None
     return _TABLE.get((base, None))
+
+
+def _sided_pairs() -> dict[str, tuple[str, str]]:
+    """Base key -> (left, right) ARKit names, e.g. ``"mouthsmile"`` -> the two smiles."""
+    pairs = {}
+    for name in ARKIT_NAMES:
+        base, side = split_side(name)
+        if side == "left":
+            pairs[base] = (name, name[: -len("Left")] + "Right")
+    return pairs
+
+
+_SIDED_PAIRS = _sided_pairs()
+
+
+def sided_pair(name: str) -> tuple[str, str] | None:
+    """The ARKit left/right pair an unsided target stands for (``mouthSmile``), or ``None``.
+
+    Examples
+    --------
+    >>> sided_pair("blendShape1.mouthSmile"), sided_pair("mouthSmile_L"), sided_pair("jawOpen")
+    (('mouthSmileLeft', 'mouthSmileRight'), None, None)
+    """
+    base, side = split_side(name)
+    if side is not None or match_arkit_name(name) is not None:
+        return None
+    return _SIDED_PAIRS.get(base)
+

@@ -16,7 +16,7 @@ import pygltflib as gl
 
 from renderers.avatar import Avatar, AvatarMesh, Material, MeshPart
 from renderers.errors import AvatarError
-from renderers.loaders.arkit_names import match_arkit_name, unsided_arkit_name
+from renderers.loaders.arkit_names import match_arkit_name, sided_pair, unsided_arkit_name
 from renderers.loaders.gltf_io import (
     MAX_INDICES,
     MAX_TARGETS,
@@ -219,6 +219,7 @@ def _convert_primitive(path: Path, doc: gl.GLTF2, reader: AccessorReader, prim: 
 
     morphs: dict[str, np.ndarray] = {}
     sided: dict[str, list[np.ndarray]] = {}
+    shared: list[tuple[tuple[str, str], np.ndarray]] = []
     for t_index, target in enumerate(targets):
         acc_index = target.get("POSITION") if isinstance(target, dict) else None
         if acc_index is None:
@@ -234,6 +235,9 @@ def _convert_primitive(path: Path, doc: gl.GLTF2, reader: AccessorReader, prim: 
                 continue
         else:
             key, half = match_arkit_name(raw) or raw, unsided_arkit_name(raw)
+            pair = sided_pair(raw)
+            if pair is not None:
+                shared.append((pair, delta))
         if key in morphs:
             continue
         morphs[key] = delta.astype(np.float32)
@@ -242,6 +246,11 @@ def _convert_primitive(path: Path, doc: gl.GLTF2, reader: AccessorReader, prim: 
     for name, halves in sided.items():
         if name not in morphs:
             morphs[name] = np.sum(halves, axis=0).astype(np.float32)
+    for (left, right), delta in shared:  # "mouthSmile": cut at the face's midline
+        if left not in morphs and right not in morphs:
+            weight = midline_split(pos_w[:, 0])[:, None]
+            morphs[left] = (delta * weight).astype(np.float32)
+            morphs[right] = (delta * (1.0 - weight)).astype(np.float32)
 
     colors = None
     if attrs.COLOR_0 is not None and reader.count(attrs.COLOR_0) == n_vert:
@@ -265,6 +274,30 @@ def _convert_primitive(path: Path, doc: gl.GLTF2, reader: AccessorReader, prim: 
     if part in ("eye_left", "eye_right"):
         mesh.pivot = _eye_pivot(pos_w, visit.world).astype(np.float32)
     return mesh
+
+
+MIDLINE_BAND: float = 0.1
+"""Share of a mesh's width over which a shape shared by both sides fades from one to the other."""
+
+
+def midline_split(x: np.ndarray) -> np.ndarray:
+    """Per-vertex weight of the avatar's left side (+X) for cutting an unsided shape in two.
+
+    1 on the left, 0 on the right, easing across a band of :data:`MIDLINE_BAND` of the mesh's
+    width around its median x (the face's midline), so the two halves add up to the whole.
+
+    Examples
+    --------
+    >>> midline_split(np.array([-1.0, 0.0, 1.0])).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        return x
+    mid = float(np.median(x))
+    half_band = max(MIDLINE_BAND * float(np.ptp(x)), 1e-9) / 2
+    u = np.clip((x - mid + half_band) / (2 * half_band), 0.0, 1.0)
+    return u * u * (3.0 - 2.0 * u)
 
 
 def _triangles(path: Path, reader: AccessorReader, prim: gl.Primitive, mode: int, n_vert: int,

@@ -86,14 +86,15 @@ def test_synthetic_spellings() -> None:
     assert report.shape("mouthClose").how == "prefix+case"
     assert report.shape("browDownLeft").how == "prefix+side"
     assert report.shared == (("mouthSmile", ("mouthSmileLeft", "mouthSmileRight")),)
-    assert "mouthSmileLeft" in report.missing  # the loader does not drive the pair with it
+    assert report.shape("mouthSmileLeft").how == report.shape("mouthSmileRight").how == "split"
+    assert "mouthSmileLeft" not in report.missing  # the loader cuts it at the midline
     assert report.visemes == (("viseme_sil", "viseme_sil"), ("viseme_PP", "Wolf3D_Head.VISEME_PP"),
                               ("viseme_aa", "viseme_aa"))
     assert report.ignored == ("hair_flutter", "smile")
     assert report.matched == ("eyeBlinkLeft", "eyeBlinkRight", "jawOpen", "mouthClose",
-                              "browDownLeft")
-    assert report.coverage == pytest.approx(5 / 52)
-    assert "mouthSmileLeft" in report.important_missing
+                              "mouthSmileLeft", "mouthSmileRight", "browDownLeft")
+    assert report.coverage == pytest.approx(7 / 52)
+    assert "mouthSmileLeft" not in report.important_missing
 
 
 def test_every_viseme_is_found_in_any_case() -> None:
@@ -136,11 +137,11 @@ def test_profile_overrides_matching() -> None:
 def test_to_dict_is_json_and_complete() -> None:
     report = build_report(SYNTHETIC)
     data = json.loads(json.dumps(report.to_dict()))
-    assert data["total"] == 52 and data["matched_count"] == 5
+    assert data["total"] == 52 and data["matched_count"] == 7
     assert data["matched"]["jawOpen"] == {"sources": ["ARKit_jawOpen"], "how": "prefix"}
     assert data["shared"] == {"mouthSmile": ["mouthSmileLeft", "mouthSmileRight"]}
     assert data["visemes"]["viseme_aa"] == "viseme_aa"
-    assert len(data["missing"]) == 47 and data["profile"] is None
+    assert len(data["missing"]) == 45 and data["profile"] is None
     assert set(data["important_missing"]) <= set(data["missing"])
 
 
@@ -190,3 +191,39 @@ def test_loader_uses_the_new_spellings(tmp_path: Path) -> None:
     (mesh,) = load_avatar(path).meshes
     assert set(mesh.morph_targets) == {"jawOpen", "eyeBlinkLeft"}
     np.testing.assert_allclose(mesh.morph_targets["eyeBlinkLeft"], 0.2, atol=1e-6)
+
+
+def test_loader_cuts_a_shared_shape_at_the_midline(tmp_path) -> None:
+    import numpy as np
+
+    from renderers.loaders.gltf import midline_split
+
+    x = np.linspace(-0.1, 0.1, 201)
+    w = midline_split(x)
+    assert w[0] == 0.0 and w[-1] == 1.0 and abs(w[100] - 0.5) < 1e-9
+    assert np.all(np.diff(w) >= 0)
+    np.testing.assert_allclose(w + midline_split(-x), 1.0)  # the halves add up to the whole
+
+
+
+def test_an_unsided_smile_drives_both_sides_after_loading(tmp_path) -> None:
+    import numpy as np
+
+    from generators.take import CurveSet, EmotionTrack, Provenance, Take, VisemeTrack
+    from renderers.loaders.gltf import load_gltf
+    from studio.exporters.gltf_export import GlbExporter
+    from tests.renderers.synthetic import synthetic_avatar
+
+    avatar = synthetic_avatar(24, 32)
+    head = next(m for m in avatar.meshes if "mouthSmileLeft" in m.morph_targets)
+    smile = head.morph_targets.pop("mouthSmileLeft") + head.morph_targets.pop("mouthSmileRight")
+    head.morph_targets["mouthSmile"] = smile
+    take = Take(CurveSet.zeros(30, 2), VisemeTrack(), EmotionTrack(), Provenance("t", "0"))
+    path = GlbExporter().export(take, avatar, tmp_path / "one_smile.glb")
+    loaded = next(m for m in load_gltf(path).meshes if "mouthSmileLeft" in m.morph_targets)
+    left, right = loaded.morph_targets["mouthSmileLeft"], loaded.morph_targets["mouthSmileRight"]
+    np.testing.assert_allclose(left + right, loaded.morph_targets["mouthSmile"], atol=1e-6)
+    x = loaded.positions[:, 0] - np.median(loaded.positions[:, 0])
+    moved = np.linalg.norm(smile, axis=1) > 1e-6
+    assert np.abs(left[moved & (x < -0.02)]).max() < 1e-6  # the left smile stays on +X
+    assert np.abs(right[moved & (x > 0.02)]).max() < 1e-6
