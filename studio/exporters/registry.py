@@ -11,6 +11,8 @@ from studio.exporters.base import register_exporter
 from studio.exporters.gltf_export import GlbExporter
 from studio.exporters.json_curves import CurvesJsonExporter
 from studio.exporters.livelink_csv import LiveLinkCsvExporter
+from studio.exporters.png_sequence import PngSequenceExporter
+from studio.exporters.prores import ProresExporter
 from studio.exporters.rhubarb import RhubarbJsonExporter, RhubarbTsvExporter
 from studio.exporters.usd_export import UsdExporter
 from studio.exporters.video import VideoExporter
@@ -19,6 +21,8 @@ BUILTIN_EXPORTERS = (
     CurvesJsonExporter,
     GlbExporter,
     LiveLinkCsvExporter,
+    PngSequenceExporter,
+    ProresExporter,
     RhubarbJsonExporter,
     RhubarbTsvExporter,
     UsdExporter,

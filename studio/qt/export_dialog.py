@@ -44,6 +44,8 @@ FORMAT_LABELS: dict[str, str] = {
     "rhubarb-tsv": "Mouth cues (Rhubarb TSV)",
     "glb": "Avatar + animation (glTF binary)",
     "usd": "Avatar + animation (OpenUSD)",
+    "png-sequence": "Image sequence with transparency (PNG)",
+    "prores-4444": "Video with transparency (ProRes 4444 .mov)",
 }
 
 

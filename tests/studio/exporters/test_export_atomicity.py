@@ -17,7 +17,9 @@ from studio.exporters.base import exporter_for, supported_extensions
 from studio.exporters.video import VideoExporter
 
 TEXT_OUTPUTS = ["take.json", "take.csv", "take.rhubarb.json", "take.tsv"]
-ALL_OUTPUTS = [*TEXT_OUTPUTS, "take.mp4", "take.glb", "take.usda", "take.usd"]
+ALL_OUTPUTS = [
+    *TEXT_OUTPUTS, "take.mp4", "take.glb", "take.usda", "take.usd", "take.png", "take.mov"
+]
 
 
 def _listing(folder: Path) -> list[str]:
