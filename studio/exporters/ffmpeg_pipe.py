@@ -163,8 +163,11 @@ class FfmpegVideoWriter:
         elif not self._closed:
             self.close()
 
+    channels: int = 3
+    """Colour channels per pixel the writer takes (3: RGB; a subclass may take RGBA)."""
+
     def write(self, frame: np.ndarray) -> None:
-        """Queue one ``(height, width, 3)`` uint8 RGB frame (top row first).
+        """Queue one ``(height, width, channels)`` uint8 frame (top row first).
 
         Raises
         ------
@@ -174,10 +177,11 @@ class FfmpegVideoWriter:
         if self._proc is None or self._closed:
             raise RuntimeError("writer is not running")
         self._raise_if_failed()
-        if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
+        shape = (self.height, self.width, self.channels)
+        if frame.shape != shape or frame.dtype != np.uint8:
             raise ExportError(
                 f"renderer returned a {frame.shape} {frame.dtype} frame; expected "
-                f"({self.height}, {self.width}, 3) uint8"
+                f"{shape} uint8"
             )
         data = np.ascontiguousarray(frame)
         while True:  # wait for room, but notice when ffmpeg dies meanwhile

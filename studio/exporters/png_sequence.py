@@ -28,17 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-from generators.progress import CancelToken, NullProgress, ProgressSink
+from generators.progress import CancelToken, ProgressSink
 from generators.take import Take
 from renderers.avatar import Avatar
 from studio.errors import ExportError
-from studio.exporters.alpha_frames import (
-    check_size,
-    straight_rgba,
-    take_frames,
-    transparent_renderer,
-)
+from studio.exporters.alpha_frames import straight_rgba, transparent_renderer
 from studio.exporters.base import check_writable
+from studio.exporters.frame_encoding import FrameExporter, check_size
 from studio.exporters.video import RendererFactory
 
 __all__ = ["PngSequenceExporter", "encode_png", "sequence_folder", "sequence_name"]
@@ -121,7 +117,7 @@ def _write_png(path: Path, rgba: np.ndarray, level: int) -> None:
     path.write_bytes(encode_png(rgba, level))
 
 
-class PngSequenceExporter:
+class PngSequenceExporter(FrameExporter):
     """Render a take to a folder of transparent RGBA PNGs (see the module for the naming).
 
     Parameters
@@ -170,11 +166,6 @@ class PngSequenceExporter:
         self.cancel = cancel
         self.renderer_factory = renderer_factory
 
-    @property
-    def size(self) -> tuple[int, int]:
-        """Output ``(width, height)``."""
-        return self.width, self.height
-
     def export(
         self,
         take: Take,
@@ -193,11 +184,7 @@ class PngSequenceExporter:
         generators.errors.Cancelled
             When ``cancel`` (or the constructor's token) is set; nothing is left on disk.
         """
-        dest = Path(dest)
-        progress = progress or NullProgress()
-        cancel = cancel or self.cancel
-        fps = float(self.fps or take.fps)
-        n = take_frames(take, fps)
+        dest, progress, cancel, fps, n = self._start(take, dest, progress, cancel)
         check_writable(dest)
         folder = sequence_folder(dest)
         _check_replaceable(folder, dest)

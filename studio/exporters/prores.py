@@ -10,25 +10,18 @@ frame. A take without audio gives a file without a sound track.
 
 from __future__ import annotations
 
-import queue
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from generators.progress import CancelToken, NullProgress, ProgressSink
-from generators.take import Take
+from generators.progress import CancelToken
 from renderers.avatar import Avatar
 from studio.errors import ExportError
-from studio.exporters.alpha_frames import (
-    check_size,
-    source_audio,
-    straight_rgba,
-    take_frames,
-    transparent_renderer,
-)
-from studio.exporters.base import atomic_output, check_writable
+from studio.exporters.alpha_frames import straight_rgba, transparent_renderer
 from studio.exporters.ffmpeg_pipe import FfmpegVideoWriter, ffmpeg_exe
-from studio.exporters.video import RendererFactory
+from studio.exporters.frame_encoding import check_size
+from studio.exporters.video import EncodedVideoExporter, RendererFactory
 
 __all__ = ["FfmpegProresWriter", "ProresExporter"]
 
@@ -44,6 +37,8 @@ class FfmpegProresWriter(FfmpegVideoWriter):
     :meth:`write` takes ``(height, width, 4)`` uint8 RGBA with straight alpha. ``audio=None``
     writes no sound track.
     """
+
+    channels = 4
 
     def __init__(self, dest: Path, *, profile: str = "4444", **kwargs: object) -> None:
         if profile not in PROFILES:
@@ -73,33 +68,9 @@ class FfmpegProresWriter(FfmpegVideoWriter):
             "-f", "mov", str(self.dest),
         ]  # fmt: skip
 
-    def write(self, frame: np.ndarray) -> None:
-        """Queue one ``(height, width, 4)`` uint8 RGBA frame (top row first).
-
-        Raises
-        ------
-        ExportError
-            When the frame has the wrong size or ffmpeg has stopped.
-        """
-        if self._proc is None or self._closed:
-            raise RuntimeError("writer is not running")
-        self._raise_if_failed()
-        if frame.shape != (self.height, self.width, 4) or frame.dtype != np.uint8:
-            raise ExportError(
-                f"renderer returned a {frame.shape} {frame.dtype} frame; expected "
-                f"({self.height}, {self.width}, 4) uint8"
-            )
-        data = np.ascontiguousarray(frame)
-        while True:  # wait for room, but notice when ffmpeg dies meanwhile
-            try:
-                self._queue.put(data, timeout=0.5)
-                break
-            except queue.Full:
-                self._raise_if_failed()
-        self.frames_written += 1
 
 
-class ProresExporter:
+class ProresExporter(EncodedVideoExporter):
     """Render a take to a QuickTime ProRes 4444 with alpha (see the module).
 
     Parameters
@@ -144,57 +115,17 @@ class ProresExporter:
         self.cancel = cancel
         self.renderer_factory = renderer_factory
 
-    @property
-    def size(self) -> tuple[int, int]:
-        """Output ``(width, height)`` (even)."""
-        return self.width, self.height
+    writer = FfmpegProresWriter
+    what = "ProRes 4444"
 
-    def export(
-        self,
-        take: Take,
-        avatar: Avatar | None,
-        dest: Path,
-        *,
-        progress: ProgressSink | None = None,
-        cancel: CancelToken | None = None,
-    ) -> Path:
-        """Render and encode ``take`` to ``dest``; return ``dest``.
+    def convert(self, frame: np.ndarray) -> np.ndarray:
+        """Straight-alpha RGBA for the ProRes encoder."""
+        return straight_rgba(frame)
 
-        Raises
-        ------
-        ExportError
-            Missing source audio, unwritable folder, renderer or ffmpeg failure.
-        generators.errors.Cancelled
-            When ``cancel`` (or the constructor's token) is set; nothing is left on disk.
-        """
-        dest = Path(dest)
-        progress = progress or NullProgress()
-        cancel = cancel or self.cancel
-        fps = float(self.fps or take.fps)
-        n = take_frames(take, fps)
-        audio = source_audio(take)
-        check_writable(dest)
-        factory = self.renderer_factory or transparent_renderer
-        progress.report(0.0, f"rendering {n} frames at {self.width}x{self.height}")
-        encoder = {
-            "fps": fps,
-            "duration": n / fps,
-            "audio": audio,
-            "width": self.width,
-            "height": self.height,
-            "profile": self.profile,
-        }
-        with (
-            atomic_output(dest) as tmp,
-            factory(avatar, self.width, self.height) as renderer,
-            FfmpegProresWriter(tmp, **encoder) as writer,
-        ):
-            for i in range(n):
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                writer.write(straight_rgba(renderer.render(take.pose_at(i / fps))))
-                progress.report((i + 1) / (n + 1), f"frame {i + 1}/{n}")
-            progress.report(n / (n + 1), "finishing the ProRes file")
-            writer.close()
-        progress.report(1.0, "ProRes 4444 written")
-        return dest
+    def default_renderer(self, avatar: Avatar | None, width: int, height: int) -> Any:
+        """The renderer without a backdrop."""
+        return transparent_renderer(avatar, width, height)
+
+    def encoder_options(self) -> dict[str, object]:
+        """The ProRes profile."""
+        return {"profile": self.profile}

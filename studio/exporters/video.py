@@ -16,13 +16,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from generators.progress import CancelToken, NullProgress, ProgressSink
-from generators.take import Take, frame_count
+from generators.progress import CancelToken, ProgressSink
+from generators.take import Take
 from renderers.avatar import Avatar
 from renderers.pose import Pose
 from studio.errors import ExportError
-from studio.exporters.base import atomic_output, check_writable
+from studio.exporters.base import check_writable
 from studio.exporters.ffmpeg_pipe import FfmpegVideoWriter
+from studio.exporters.frame_encoding import FrameExporter, encode_frames, source_audio
 
 __all__ = ["FrameRenderer", "RendererFactory", "VideoExporter"]
 
@@ -46,7 +47,76 @@ RendererFactory = Callable[
 avatar)."""
 
 
-class VideoExporter:
+class EncodedVideoExporter(FrameExporter):
+    """An exporter that renders every frame and pipes it to an ffmpeg encoder with the audio.
+
+    Subclasses set :attr:`writer` (an ffmpeg writer class), :attr:`what` (for messages),
+    :meth:`convert` (rendered image -> the writer's frames), :meth:`default_renderer` and
+    :meth:`encoder_options`.
+    """
+
+    writer: type[FfmpegVideoWriter] = FfmpegVideoWriter
+    what: str = "video"
+    renderer_factory: RendererFactory | None
+
+    def convert(self, frame: np.ndarray) -> np.ndarray:
+        """The writer's frame from a rendered image."""
+        return frame
+
+    def default_renderer(self, avatar: Avatar | None, width: int, height: int) -> Any:
+        """Open the renderer used when no ``renderer_factory`` was given."""
+        return open_avatar_renderer(avatar, width, height)
+
+    def encoder_options(self) -> dict[str, object]:
+        """Encoder settings beyond size, rate, duration and audio."""
+        return {}
+
+    def export(
+        self,
+        take: Take,
+        avatar: Avatar | None,
+        dest: Path,
+        *,
+        progress: ProgressSink | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Path:
+        """Render and encode ``take`` to ``dest``; return ``dest``.
+
+        Raises
+        ------
+        ExportError
+            Missing source audio, unwritable folder, renderer or ffmpeg failure.
+        generators.errors.Cancelled
+            When ``cancel`` (or the constructor's token) is set; nothing is left on disk.
+        """
+        dest, progress, cancel, fps, n = self._start(take, dest, progress, cancel)
+        audio = source_audio(take)
+        check_writable(dest)
+        options = {
+            "fps": fps,
+            "duration": n / fps,
+            "audio": audio,
+            "width": self.width,
+            "height": self.height,
+            **self.encoder_options(),
+        }
+        return encode_frames(
+            take,
+            avatar,
+            dest,
+            fps=fps,
+            frames=n,
+            size=self.size,
+            open_renderer=self.renderer_factory or self.default_renderer,
+            open_writer=lambda tmp: self.writer(tmp, **options),  # type: ignore[arg-type]
+            convert=self.convert,
+            progress=progress,
+            cancel=cancel,
+            what=self.what,
+        )
+
+
+class VideoExporter(EncodedVideoExporter):
     """Render a take to an MP4 (H.264 yuv420p + AAC) with its source audio.
 
     Parameters
@@ -97,76 +167,13 @@ class VideoExporter:
         self.cancel = cancel
         self.renderer_factory = renderer_factory
 
-    @property
-    def size(self) -> tuple[int, int]:
-        """Output ``(width, height)`` (even)."""
-        return self.width, self.height
+    def convert(self, frame: np.ndarray) -> np.ndarray:
+        """RGB for the H.264 encoder (an RGBA render loses its alpha)."""
+        return _as_rgb(frame)
 
-    def export(
-        self,
-        take: Take,
-        avatar: Avatar | None,
-        dest: Path,
-        *,
-        progress: ProgressSink | None = None,
-        cancel: CancelToken | None = None,
-    ) -> Path:
-        """Render and encode ``take`` to ``dest``; return ``dest``.
-
-        Raises
-        ------
-        ExportError
-            Missing source audio, unwritable folder, renderer or ffmpeg failure.
-        generators.errors.Cancelled
-            When ``cancel`` (or the constructor's token) is set; nothing is left on disk.
-        """
-        dest = Path(dest)
-        progress = progress or NullProgress()
-        cancel = cancel or self.cancel
-        fps = float(self.fps or take.fps)
-        duration = take.duration if take.duration > 0 else take.curves.duration
-        n = frame_count(duration, fps)
-        if n == 0:
-            raise ExportError("the take is empty (0 s); generate it again before exporting")
-        audio = _source_audio(take)
-        check_writable(dest)
-        factory = self.renderer_factory or _avatar_renderer
-        progress.report(0.0, f"rendering {n} frames at {self.width}x{self.height}")
-        encoder = {
-            "fps": fps,
-            "duration": n / fps,
-            "audio": audio,
-            "crf": self.crf,
-            "preset": self.preset,
-            "width": self.width,
-            "height": self.height,
-        }
-        with (
-            atomic_output(dest) as tmp,
-            factory(avatar, self.width, self.height) as renderer,
-            FfmpegVideoWriter(tmp, **encoder) as writer,
-        ):
-            for i in range(n):
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                writer.write(_as_rgb(renderer.render(take.pose_at(i / fps))))
-                progress.report((i + 1) / (n + 1), f"frame {i + 1}/{n}")
-            progress.report(n / (n + 1), "finishing the video file")
-            writer.close()
-        progress.report(1.0, "video written")
-        return dest
-
-
-def _source_audio(take: Take) -> Path | None:
-    if not take.audio_path:
-        return None
-    p = Path(take.audio_path)
-    if not p.is_file():
-        raise ExportError(
-            f"source audio not found: {p} (the video needs it for its sound track; "
-            "restore the file or generate the take again)"
-        )
-    return p
+    def encoder_options(self) -> dict[str, object]:
+        """libx264's quality and speed."""
+        return {"crf": self.crf, "preset": self.preset}
 
 
 def _as_rgb(frame: np.ndarray) -> np.ndarray:
@@ -186,12 +193,16 @@ def _default_avatar() -> Avatar:
 
 
 @contextlib.contextmanager
-def _avatar_renderer(avatar: Avatar | None, width: int, height: int) -> Iterator[Any]:
+def open_avatar_renderer(
+    avatar: Avatar | None, width: int, height: int, *, transparent: bool = False
+) -> Iterator[Any]:
+    """Open an :class:`~renderers.avatar_renderer.AvatarRenderer` (a :data:`RendererFactory`);
+    ``avatar=None`` loads the default avatar, ``transparent`` drops the backdrop (RGBA)."""
     if avatar is None:
         avatar = _default_avatar()
     try:
         from renderers.avatar_renderer import AvatarRenderer
     except ImportError as exc:
         raise ExportError(f"the avatar renderer is unavailable ({exc})") from None
-    with AvatarRenderer(avatar, width=width, height=height) as renderer:
+    with AvatarRenderer(avatar, width=width, height=height, transparent=transparent) as renderer:
         yield renderer
