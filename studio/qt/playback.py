@@ -164,7 +164,9 @@ class PlaybackController(QObject):
         """Stop and rewind to the start."""
         self._timer.stop()
         self._clock.stop()
-        self._player.stop()
+        # pause() rather than QMediaPlayer.stop(): stop() right after play() can deadlock in
+        # Qt's FFmpeg backend while the audio output is still starting; seek(0) rewinds.
+        self._player.pause()
         self._set_state("stopped")
         self.seek(0.0)
 
