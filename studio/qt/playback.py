@@ -164,9 +164,7 @@ class PlaybackController(QObject):
         """Stop and rewind to the start."""
         self._timer.stop()
         self._clock.stop()
-        # pause() rather than QMediaPlayer.stop(): stop() right after play() can deadlock in
-        # Qt's FFmpeg backend while the audio output is still starting; seek(0) rewinds.
-        self._player.pause()
+        self._player.stop()
         self._set_state("stopped")
         self.seek(0.0)
 
