@@ -210,6 +210,19 @@ def force_align(
     return AlignmentResult(phones, words_out, scores, n_frames, guessed)
 
 
+
+def _word_pass(dec: object, pcm: bytes, words: list[str]) -> bool:
+    """Run one word-level alignment pass of ``words`` over ``pcm``; ``False`` when no path
+    through the words fits the audio."""
+    _register_words(dec, words)
+    try:
+        dec.set_align_text(" ".join(words))  # type: ignore[attr-defined]
+        _run(dec, pcm)
+    except RuntimeError:
+        return False
+    return True
+
+
 def alignment_score(
     pcm: bytes, words: list[str], *, config: DecoderConfig = SCORE_CONFIG
 ) -> float | None:
@@ -233,11 +246,7 @@ def alignment_score(
     if not words:
         return None
     with decoder(config) as dec:
-        _register_words(dec, words)
-        try:
-            dec.set_align_text(" ".join(words))  # type: ignore[attr-defined]
-            _run(dec, pcm)
-        except RuntimeError:
+        if not _word_pass(dec, pcm, words):
             return None
         hyp = dec.hyp()  # type: ignore[attr-defined]
         n = int(dec.n_frames())  # type: ignore[attr-defined]
@@ -271,11 +280,7 @@ def rough_align(
     if not words:
         return None
     with decoder(config) as dec:
-        _register_words(dec, words)
-        try:
-            dec.set_align_text(" ".join(words))  # type: ignore[attr-defined]
-            _run(dec, pcm)
-        except RuntimeError:
+        if not _word_pass(dec, pcm, words):
             return None
         found = _spoken_words(dec)
     if found is None or [w.word for w in found] != list(words):
