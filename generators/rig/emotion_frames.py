@@ -121,10 +121,10 @@ def emotion_frames(
     t = np.asarray(times, dtype=np.float64).reshape(-1)
     table = get_emotion_table()
     felt = _table_columns(track, t, None)
-    if track.segments:
+    if any(seg.state.regions for seg in track.segments):
         upper = _table_columns(track, t, "upper")
         lower = _table_columns(track, t, "lower")
-    else:
+    else:  # every region shows the whole state: one sampling serves all three
         upper = lower = felt
     w = 1.0 if not track.segments else float(np.clip(follow_voice, 0.0, 1.0))
     if voice is not None and w > 0.0:
