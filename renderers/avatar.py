@@ -19,6 +19,31 @@ MeshPart = Literal[
 """What a mesh is, so renderers and generators can treat eyes and mouth parts specially."""
 
 
+@dataclass(frozen=True)
+class Texture:
+    """A decoded 2D image a material samples.
+
+    Parameters
+    ----------
+    pixels
+        ``(H, W, 4)`` uint8 RGBA, row 0 at the top of the image (as files store it).
+    name
+        Where it came from (image name or file name), for messages and exports.
+    srgb
+        Whether the values are sRGB-encoded colour (base colour) rather than linear data
+        (normal maps).
+    """
+
+    pixels: np.ndarray
+    name: str = ""
+    srgb: bool = True
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(width, height)`` in pixels."""
+        return int(self.pixels.shape[1]), int(self.pixels.shape[0])
+
+
 @dataclass
 class Material:
     """A simple physically-inspired material.
@@ -33,12 +58,22 @@ class Material:
         0 (dielectric) .. 1 (metal).
     subsurface
         0..1, how much light wraps round the terminator (skin looks softer with ~0.3).
+    base_color_texture
+        Optional sRGB colour texture multiplied with ``base_color`` (sampled at the mesh's
+        ``uvs``).
+    normal_texture
+        Optional tangent-space normal map (linear data; needs the mesh's ``uvs``).
+    normal_scale
+        Strength of the normal map's X and Y (glTF's ``normalTexture.scale``).
     """
 
     base_color: tuple[float, float, float, float] = (0.8, 0.8, 0.8, 1.0)
     roughness: float = 0.6
     metallic: float = 0.0
     subsurface: float = 0.0
+    base_color_texture: Texture | None = None
+    normal_texture: Texture | None = None
+    normal_scale: float = 1.0
 
 
 @dataclass
@@ -64,6 +99,12 @@ class AvatarMesh:
         Optional ``(V, 4)`` float32 linear vertex colours multiplied with the base colour.
     pivot
         Rotation centre for rigid parts (eyeballs rotate about it for gaze).
+    uvs
+        Optional ``(V, 2)`` float32 texture coordinates, glTF convention (``(0, 0)`` is the
+        image's top-left corner).
+    tangents
+        Optional ``(V, 4)`` float32 tangents with the bitangent sign in ``w`` (glTF
+        convention), for normal mapping.
     """
 
     name: str
@@ -75,6 +116,8 @@ class AvatarMesh:
     material: Material = field(default_factory=Material)
     colors: np.ndarray | None = None
     pivot: np.ndarray | None = None
+    uvs: np.ndarray | None = None
+    tangents: np.ndarray | None = None
 
     @property
     def vertex_count(self) -> int:
