@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from renderers.arkit import ARKIT_INDEX, ARKIT_NAMES, NUM_SHAPES
+from renderers.channels import EXPRESSION_CHANNELS, VISEME_CHANNELS
 from renderers.pose import Pose
 
 __all__ = [
@@ -74,6 +75,14 @@ class CurveSet:
         ``(N, 3)`` head yaw, pitch, roll in degrees (see :class:`~renderers.pose.Pose`).
     eye_rotation
         ``(N, 4)`` left yaw, left pitch, right yaw, right pitch in degrees.
+    visemes
+        Optional ``(N, 15)`` viseme shares (:data:`~renderers.channels.VISEME_CHANNELS`
+        order), for avatars whose own viseme shapes form the lips.
+    speech
+        Optional ``(N, 52)``: the lip-sync part of ``weights``.
+    expressions
+        Optional ``(N, 5)`` expression-preset weights
+        (:data:`~renderers.channels.EXPRESSION_CHANNELS` order).
 
     Examples
     --------
@@ -89,6 +98,9 @@ class CurveSet:
     head_rotation: np.ndarray | None = None
     eye_rotation: np.ndarray | None = None
     names: tuple[str, ...] = ARKIT_NAMES
+    visemes: np.ndarray | None = None
+    speech: np.ndarray | None = None
+    expressions: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.fps <= 0:
@@ -101,6 +113,12 @@ class CurveSet:
             self.eye_rotation = np.zeros((n, 4), dtype=np.float32)
         self.head_rotation = np.asarray(self.head_rotation, dtype=np.float32).reshape(n, 3)
         self.eye_rotation = np.asarray(self.eye_rotation, dtype=np.float32).reshape(n, 4)
+        widths = {"visemes": len(VISEME_CHANNELS), "speech": NUM_SHAPES,
+                  "expressions": len(EXPRESSION_CHANNELS)}
+        for name, width in widths.items():
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, np.asarray(value, dtype=np.float32).reshape(n, width))
 
     @classmethod
     def zeros(cls, fps: float, num_frames: int) -> CurveSet:
@@ -133,10 +151,17 @@ class CurveSet:
     def pose_at(self, t: float) -> Pose:
         """The full :class:`~renderers.pose.Pose` (weights, head, eyes) at time ``t``."""
         tt = np.array([t])
+
+        def at(rows: np.ndarray | None) -> np.ndarray | None:
+            return None if rows is None else _interp_rows(rows, self.fps, tt)[0]
+
         return Pose(
             weights=_interp_rows(self.weights, self.fps, tt)[0],
             head_rotation=_interp_rows(self.head_rotation, self.fps, tt)[0],
             eye_rotation=_interp_rows(self.eye_rotation, self.fps, tt)[0],
+            visemes=at(self.visemes),
+            speech=at(self.speech),
+            expressions=at(self.expressions),
         )
 
     def resample(self, fps: float, num_frames: int | None = None) -> CurveSet:
@@ -146,11 +171,17 @@ class CurveSet:
         """
         n = frame_count(self.duration, fps) if num_frames is None else int(num_frames)
         times = np.arange(n, dtype=np.float64) / fps
+        def at(rows: np.ndarray | None) -> np.ndarray | None:
+            return None if rows is None else _interp_rows(rows, self.fps, times)
+
         return CurveSet(
             fps,
             _interp_rows(self.weights, self.fps, times),
             _interp_rows(self.head_rotation, self.fps, times),
             _interp_rows(self.eye_rotation, self.fps, times),
+            visemes=at(self.visemes),
+            speech=at(self.speech),
+            expressions=at(self.expressions),
         )
 
 

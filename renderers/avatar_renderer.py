@@ -11,10 +11,12 @@ import numpy as np
 from renderers.avatar import Avatar
 from renderers.backdrop import DEFAULT_BACKGROUND, Backdrop, Color, parse_background
 from renderers.camera import Camera
+from renderers.channel_drive import ChannelDrive
 from renderers.context import create_headless_context
 from renderers.errors import RendererError
 from renderers.gpu_mesh import GpuMesh, prefers_vertex_lighting
 from renderers.lighting import Lighting
+from renderers.morph_pack import MAX_TARGETS
 from renderers.object_cache import ObjectCache
 from renderers.occlusion import bake_occlusion
 from renderers.pose import Pose
@@ -123,7 +125,7 @@ class AvatarRenderer:
             self.background = background
             self._target = RenderTarget(self.ctx, width, height, samples)
             self._morph_program = self.ctx.program(
-                vertex_shader=load_shader("morph.vert.glsl"),
+                vertex_shader=load_shader("morph.vert.glsl", (f"MAX_TARGETS {MAX_TARGETS}",)),
                 varyings=["out_position", "out_normal"],
             )
             self._morph_program["u_morph"].value = 0
@@ -149,6 +151,8 @@ class AvatarRenderer:
             self.release()
             raise
         self._meshes = list(self._gpu.values())
+        self.drive = ChannelDrive.for_avatar(avatar)
+        """Which of the avatar's shapes the pose drives (visemes, expression presets)."""
         # Big occluders first, so early depth testing rejects the hidden mouth interior.
         self._draw_order = sorted(self._meshes, key=lambda g: _DRAW_RANK.get(g.mesh.part, 2))
         self._auto_camera = camera is None
@@ -251,8 +255,9 @@ class AvatarRenderer:
         ctx.front_face = "cw" if offscreen else "ccw"  # the Y flip reverses the winding
         ctx.depth_func = "<"
 
+        channels = self.drive.weights(pose)
         for gpu_mesh in self._meshes:
-            gpu_mesh.deform(pose, mesh_matrix(gpu_mesh.mesh, pose, self.avatar.head_pivot))
+            gpu_mesh.deform(channels, mesh_matrix(gpu_mesh.mesh, pose, self.avatar.head_pivot))
         self._set_view_uniforms(width / max(1, height), flip=offscreen)
         catchlight = float(np.mean(self.lighting.catchlight.color))
         ctx.wireframe = self.wireframe
@@ -292,6 +297,7 @@ class AvatarRenderer:
             avatar space: what the draw pass rasterises.
         """
         self._target.framebuffer.use()
+        channels = self.drive.weights(pose)
         out = []
         for mesh in self.avatar.meshes:
             gpu_mesh = self._gpu.get(id(mesh))
@@ -299,7 +305,7 @@ class AvatarRenderer:
                 empty = np.zeros((mesh.vertex_count, 3), dtype=np.float32)
                 out.append((empty, empty.copy()))
                 continue
-            gpu_mesh.deform(pose, mesh_matrix(mesh, pose, self.avatar.head_pivot))
+            gpu_mesh.deform(channels, mesh_matrix(mesh, pose, self.avatar.head_pivot))
             out.append(gpu_mesh.read_deformed())
         return out
 

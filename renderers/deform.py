@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from renderers.arkit import ARKIT_INDEX
 from renderers.avatar import AvatarMesh
+from renderers.channel_drive import ChannelDrive
+from renderers.channels import CHANNEL_INDEX
 from renderers.pose import Pose
 from renderers.rigid import mesh_matrix
 
@@ -90,7 +91,8 @@ def _target_normal_delta(
 class DrivenTargets:
     """The morph targets of one mesh that a :class:`~renderers.pose.Pose` can drive.
 
-    Only ARKit-named targets are kept (other names are never driven, so they stay at 0);
+    Only targets named after a driven channel are kept (ARKit-52, visemes, expression presets:
+    :mod:`renderers.channels`; other names are never driven, so they stay at 0);
     an eyeball with a pivot turns rigidly by ``Pose.eye_rotation``, so its own ``eyeLook*``
     targets (kept in the file for DCC tools) are not driven as well, which would turn it twice;
     position deltas shorter than :data:`MORPH_EPSILON` are dropped, and each target carries
@@ -100,8 +102,8 @@ class DrivenTargets:
     ----------
     names
         Target names, in the mesh's order.
-    arkit_index
-        ``(T,)`` index of each target in ``Pose.weights``.
+    channel_index
+        ``(T,)`` index of each target in :data:`~renderers.channels.CHANNEL_NAMES`.
     positions
         ``(T, V, 3)`` float32 position deltas.
     normals
@@ -109,18 +111,18 @@ class DrivenTargets:
     """
 
     names: tuple[str, ...]
-    arkit_index: np.ndarray
+    channel_index: np.ndarray
     positions: np.ndarray
     normals: np.ndarray
 
     @classmethod
     def from_mesh(cls, mesh: AvatarMesh) -> DrivenTargets:
-        """Collect, prune and derive normal deltas for ``mesh``'s ARKit targets."""
+        """Collect, prune and derive normal deltas for ``mesh``'s driven targets."""
         v = mesh.vertex_count
         names, positions, normals = [], [], []
         rest = None
         for name, delta in mesh.morph_targets.items():
-            if name not in ARKIT_INDEX or _gaze_is_rigid(mesh, name):
+            if name not in CHANNEL_INDEX or _gaze_is_rigid(mesh, name):
                 continue
             d = np.array(delta, dtype=np.float32).reshape(v, 3)
             d[np.linalg.norm(d, axis=1) < MORPH_EPSILON] = 0.0
@@ -139,14 +141,24 @@ class DrivenTargets:
         empty = np.zeros((0, v, 3), dtype=np.float32)
         return cls(
             names=tuple(names),
-            arkit_index=np.array([ARKIT_INDEX[n] for n in names], dtype=np.int64),
+            channel_index=np.array([CHANNEL_INDEX[n] for n in names], dtype=np.int64),
             positions=np.stack(positions) if positions else empty,
             normals=np.stack(normals) if normals else empty.copy(),
         )
 
-    def weights(self, pose: Pose) -> np.ndarray:
-        """``(T,)`` float32 weight of each target in ``pose``."""
-        return pose.weights[self.arkit_index].astype(np.float32)
+    def weights(self, pose: Pose, drive: ChannelDrive | None = None) -> np.ndarray:
+        """``(T,)`` float32 weight of each target in ``pose``.
+
+        ``drive`` is the avatar's :class:`~renderers.channel_drive.ChannelDrive`; ``None``
+        derives one from this mesh's own targets.
+        """
+        if drive is None:
+            drive = ChannelDrive.for_targets(self.names)
+        return self.select(drive.weights(pose))
+
+    def select(self, channels: np.ndarray) -> np.ndarray:
+        """``(T,)`` float32 weight of each target from all ``(72,)`` channel weights."""
+        return np.asarray(channels, dtype=np.float32)[self.channel_index]
 
 
 def _gaze_is_rigid(mesh: AvatarMesh, name: str) -> bool:
@@ -190,12 +202,14 @@ def deform_mesh(
     pose: Pose,
     head_pivot: np.ndarray,
     targets: DrivenTargets | None = None,
+    drive: ChannelDrive | None = None,
 ) -> np.ndarray:
     """Return the mesh's deformed vertex positions for a pose.
 
-    Morph targets named after ARKit shapes take their weight from ``pose.weights``; other
-    targets stay at 0. Eye meshes then rotate about their pivot by the pose's gaze, and every
-    mesh rotates about ``head_pivot`` by the head rotation.
+    Morph targets named after driven channels take their weight from the pose through
+    ``drive`` (:mod:`renderers.channel_drive`); other targets stay at 0. Eye meshes then
+    rotate about their pivot by the pose's gaze, and every mesh rotates about ``head_pivot`` by
+    the head rotation.
 
     Parameters
     ----------
@@ -207,13 +221,16 @@ def deform_mesh(
         The avatar's head pivot (``Avatar.head_pivot``).
     targets
         ``DrivenTargets.from_mesh(mesh)``, to reuse across calls (computed when ``None``).
+    drive
+        The avatar's ``ChannelDrive.for_avatar(avatar)``; ``None`` derives one from this
+        mesh's targets alone.
 
     Returns
     -------
     numpy.ndarray
         ``(V, 3)`` float32 positions in avatar space.
     """
-    return deform_mesh_with_normals(mesh, pose, head_pivot, targets)[0]
+    return deform_mesh_with_normals(mesh, pose, head_pivot, targets, drive)[0]
 
 
 def deform_mesh_with_normals(
@@ -221,11 +238,12 @@ def deform_mesh_with_normals(
     pose: Pose,
     head_pivot: np.ndarray,
     targets: DrivenTargets | None = None,
+    drive: ChannelDrive | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Like :func:`deform_mesh`, also returning the deformed unit normals ``(V, 3)``."""
     if targets is None:
         targets = DrivenTargets.from_mesh(mesh)
-    p, n = morph(mesh, targets.weights(pose), targets)
+    p, n = morph(mesh, targets.weights(pose, drive), targets)
     m = mesh_matrix(mesh, pose, head_pivot).astype(np.float32)
     positions = p @ m[:3, :3].T + m[:3, 3]
     normals = _normalize(n @ m[:3, :3].T)

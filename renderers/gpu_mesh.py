@@ -10,7 +10,6 @@ from renderers.deform import DrivenTargets
 from renderers.errors import RendererError
 from renderers.morph_pack import MAX_TARGETS, TEXTURE_WIDTH, pack_morph_targets
 from renderers.object_cache import ObjectCache
-from renderers.pose import Pose
 
 _DRIVEN_TARGETS: ObjectCache[DrivenTargets] = ObjectCache()
 """Morph targets prepared once per mesh object."""
@@ -135,12 +134,14 @@ class GpuMesh:
             "u_specular": 0.028 if mat.subsurface > 0 else 0.04,
         }
 
-    def deform(self, pose: Pose, model: np.ndarray) -> None:
-        """Deform the vertices for ``pose`` with the ``(4, 4)`` rigid ``model`` transform.
+    def deform(self, channels: np.ndarray, model: np.ndarray) -> None:
+        """Deform the vertices with the ``(4, 4)`` rigid ``model`` transform.
 
-        Skipped when the weights of this mesh's targets and the transform equal the last call's.
+        ``channels`` are all driven-channel weights of the pose
+        (:meth:`renderers.channel_drive.ChannelDrive.weights`). Skipped when the weights of
+        this mesh's targets and the transform equal the last call's.
         """
-        weights = pose.weights[self.targets.arkit_index]
+        weights = self.targets.select(channels)
         model_gl = np.ascontiguousarray(model.T, dtype=np.float32)
         key = weights.tobytes() + model_gl.tobytes()
         if key == self._last_key:

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from renderers.channels import NUM_CHANNELS
 from renderers.deform import DrivenTargets
 
 TEXTURE_WIDTH = 4096
 """Texels per row of the morph texture (a power of two; the shader uses shifts)."""
 
-MAX_TARGETS = 64
-"""Most driven targets one mesh may have (ARKit has 52); size of the weight uniform."""
+MAX_TARGETS = NUM_CHANNELS
+"""Most driven targets one mesh may have (one per driven channel); size of the weight uniform."""
 
 
 @dataclass(frozen=True)

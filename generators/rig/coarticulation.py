@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generators.rig.visemes import (
+    VISEMES,
     Articulation,
     articulations,
     group_of_channels,
@@ -71,6 +72,8 @@ _REST_DOMINANCE = 1e-3  # a faint pull toward the rest pose, so no frame is unde
 _SPREAD = 6.0  # dominance support, in time constants, beyond the plateau
 _JAW_LIKE = ("jawOpen", "mouthLowerDownLeft", "mouthLowerDownRight")
 _JAW_LIKE_SHARE = (1.0, 0.5, 0.5)  # how much of the loudness gain each jaw-like shape takes
+_VISEME_COLUMN = {name: i for i, name in enumerate(VISEMES)}
+_OPEN_VISEMES = [_VISEME_COLUMN[v] for v in ("aa", "E", "ih", "oh", "ou")]
 
 
 @dataclass
@@ -90,6 +93,11 @@ class LipCurves:
     seal
         ``(N,)`` 0..1: how much each frame is held by a forced bilabial closure (1 at the
         closure's centre, tapering to 0); ``None`` if unknown.
+    visemes
+        ``(N, 15)`` share of each viseme (:data:`~generators.rig.visemes.VISEMES` order) in
+        each frame's lip shape, from the same dominance blend (rows sum to at most 1, vowels
+        scaled by the loudness like the jaw, ``PP`` held through forced closures): what an
+        avatar with its own viseme shapes shows. ``None`` if unknown.
     """
 
     times: np.ndarray
@@ -97,6 +105,7 @@ class LipCurves:
     activity: np.ndarray
     closures: np.ndarray
     seal: np.ndarray | None = None
+    visemes: np.ndarray | None = None
 
     def closure_at(self, t: float) -> float:
         """How sealed the lips are at time ``t``, 0..1.
@@ -239,6 +248,7 @@ def _coarticulate(
 
     num = np.zeros((n, NUM_SHAPES + 1))  # last column: speech activity (jaw group)
     den = np.full((n, 3), _REST_DOMINANCE)
+    lips = np.zeros((n, len(VISEMES)))  # lip-group dominance of each viseme
     for art in arts:
         spec = table[art.viseme]
         window, shape = _dominance(art, times, tau_floor, anticipation)
@@ -251,15 +261,18 @@ def _coarticulate(
         col_dom = np.concatenate([dom[:, groups], dom[:, 1:2]], axis=1)  # (w, 53)
         num[window] += col_dom * target[None, :]
         den[window] += dom
+        lips[window, _VISEME_COLUMN[art.viseme]] += dom[:, 0]
     full_den = np.concatenate([den[:, groups], den[:, 1:2]], axis=1)
     blended = num / full_den
     weights, activity = blended[:, :NUM_SHAPES], blended[:, NUM_SHAPES]
+    visemes = lips / den[:, :1]
 
     if jaw_gain is not None:
         gain = np.asarray(jaw_gain, dtype=np.float64).reshape(n)
         for name, share in zip(_JAW_LIKE, _JAW_LIKE_SHARE, strict=True):
             col = ARKIT_INDEX[name]
             weights[:, col] *= 1.0 + share * (gain - 1.0)
+        visemes[:, _OPEN_VISEMES] *= gain[:, None]
 
     closures = []
     seal = np.zeros(n)
@@ -284,6 +297,9 @@ def _coarticulate(
         mouth = groups != 2  # lips and jaw; the tongue keeps its own path
         blended = (1.0 - b) * seg[:, mouth] + b * target[:, mouth]
         weights[window, :] = _set_cols(seg, mouth, blended)
+        held = np.zeros(len(VISEMES))
+        held[_VISEME_COLUMN[art.viseme]] = 1.0
+        visemes[window] = (1.0 - b) * visemes[window] + b * held[None, :]
 
     return LipCurves(
         times,
@@ -291,4 +307,5 @@ def _coarticulate(
         np.clip(activity, 0.0, 1.0).astype(np.float32),
         np.asarray(closures, dtype=np.float64),
         seal.astype(np.float32),
+        np.clip(visemes, 0.0, 1.0).astype(np.float32),
     )

@@ -126,6 +126,7 @@ def corrected_lip_curves(
     weights = base.weights.astype(np.float64)
     activity = base.activity.astype(np.float64)
     seal = np.zeros(times.size) if base.seal is None else base.seal.astype(np.float64)
+    shares = None if base.visemes is None else base.visemes.astype(np.float64)
     closures = [c for c in base.closures if np.interp(c, times, weight) < 0.5]
     gain = None if jaw_gain is None else np.asarray(jaw_gain, dtype=np.float64)
     breaks = np.flatnonzero(np.diff(touched) > 1)
@@ -149,6 +150,8 @@ def corrected_lip_curves(
         activity[lo:hi] = (1.0 - w) * activity[lo:hi] + w * part.activity
         if part.seal is not None:
             seal[lo:hi] = (1.0 - w) * seal[lo:hi] + w * part.seal
+        if shares is not None and part.visemes is not None:
+            shares[lo:hi] = (1.0 - w)[:, None] * shares[lo:hi] + w[:, None] * part.visemes
         closures.extend(
             c
             for c in part.closures
@@ -160,4 +163,5 @@ def corrected_lip_curves(
         np.clip(activity, 0.0, 1.0).astype(np.float32),
         np.asarray(sorted(closures), dtype=np.float64),
         seal.astype(np.float32),
+        None if shares is None else np.clip(shares, 0.0, 1.0).astype(np.float32),
     )

@@ -47,6 +47,7 @@ from generators.rig.emotion_frames import emotion_frames
 from generators.rig.emotion_layer import combine_with_lipsync, emotion_curves
 from generators.rig.emotion_motion import articulation_gain, motion_style
 from generators.rig.energy import EnergyEnvelope, energy_envelope
+from generators.rig.expression_presets import expression_presets
 from generators.rig.gaze import (
     EYE_LOOK_COLUMNS,
     eye_look_weights,
@@ -55,7 +56,11 @@ from generators.rig.gaze import (
 )
 from generators.rig.head_motion import emphasis_peaks, head_motion
 from generators.rig.lipsync import ACOUSTIC, SpeechAnalysis, analyse_speech
-from generators.rig.live_controls import scale_articulation, scale_emotion_regions
+from generators.rig.live_controls import (
+    scale_articulation,
+    scale_emotion_regions,
+    scale_viseme_articulation,
+)
 from generators.rig.visemes import phones_to_visemes
 from generators.rig.voice_cues import VoiceAnalysis, analyse_voice
 from generators.take import CurveSet, Provenance, Take, VisemeSegment, VisemeTrack, frame_count
@@ -303,7 +308,9 @@ class RigGenerator:
                 jaw_gain=jaw_gain,
                 anticipation=anticipation,
             )
-        lip_weights = scale_articulation(lip, articulation_gain(style, controls.lip_articulation))
+        articulation = articulation_gain(style, controls.lip_articulation)
+        lip_weights = scale_articulation(lip, articulation)
+        lip_visemes = scale_viseme_articulation(lip, articulation)
         token.raise_if_cancelled()
 
         sink.report(0.4, "layering the emotion")
@@ -349,7 +356,18 @@ class RigGenerator:
         weights = np.clip(weights, 0.0, 1.0)
         token.raise_if_cancelled()
 
-        curves = CurveSet(fps, weights.astype(np.float32), head, eyes)
+        presets = expression_presets(
+            frames, lip.activity, upper=controls.upper_face, lower=controls.lower_face
+        )
+        curves = CurveSet(
+            fps,
+            weights.astype(np.float32),
+            head,
+            eyes,
+            visemes=lip_visemes,
+            speech=lip_weights,
+            expressions=presets,
+        )
         if corrected is None:
             visemes = VisemeTrack(
                 list(phonemes), phones_to_visemes(phonemes), analysis.speech.method

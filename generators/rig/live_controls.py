@@ -22,7 +22,7 @@ from generators.emotion.regions import LOWER_FACE, UPPER_FACE, region_mask
 from generators.rig.coarticulation import LipCurves
 from generators.rig.visemes import viseme_table
 
-__all__ = ["scale_articulation", "scale_emotion_regions"]
+__all__ = ["scale_articulation", "scale_emotion_regions", "scale_viseme_articulation"]
 
 _UPPER = region_mask(UPPER_FACE)
 _LOWER = region_mask(LOWER_FACE)
@@ -77,22 +77,10 @@ def scale_articulation(lip: LipCurves, amount: float | np.ndarray) -> np.ndarray
     ValueError
         If a per-frame ``amount`` does not have one value per frame.
     """
-    if np.ndim(amount) == 0:
-        amount = float(amount)
-        if amount == 1.0:
-            return lip.weights
-        gain: float | np.ndarray = amount
-        below = amount < 1.0
-    else:
-        per_frame = np.asarray(amount, dtype=np.float64).reshape(-1)
-        if per_frame.shape[0] != lip.weights.shape[0]:
-            raise ValueError(
-                f"amount has {per_frame.shape[0]} values for {lip.weights.shape[0]} frames"
-            )
-        if np.all(per_frame == 1.0):
-            return lip.weights
-        gain = per_frame[:, None]
-        below = per_frame < 1.0
+    found = _gain(lip, amount)
+    if found is None:
+        return lip.weights
+    gain, below = found
     mouth = _LOWER
     rest = viseme_table()["sil"].weights[mouth]
     w = lip.weights.astype(np.float64)
@@ -102,3 +90,56 @@ def scale_articulation(lip: LipCurves, amount: float | np.ndarray) -> np.ndarray
         scaled = (1.0 - b) * scaled + b * w[:, mouth]
     w[:, mouth] = scaled
     return w.astype(np.float32)
+
+
+def scale_viseme_articulation(lip: LipCurves, amount: float | np.ndarray) -> np.ndarray | None:
+    """The per-frame viseme shares scaled like :func:`scale_articulation` scales the mouth.
+
+    Every viseme but ``sil`` is scaled by ``amount`` (the rest is the avatar's neutral mouth),
+    and frames held by a bilabial closure keep their ``PP`` where ``amount`` < 1.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``(N, 15)`` float32 in 0..1; ``None`` when ``lip`` has no viseme shares.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from generators.rig.coarticulation import coarticulate
+    >>> from generators.take import PhonemeSegment
+    >>> lip = coarticulate([PhonemeSegment("AA", 0.0, 0.5)], np.arange(15) / 30)
+    >>> half = scale_viseme_articulation(lip, 0.5)
+    >>> bool(np.allclose(half[7], np.clip(lip.visemes[7] * 0.5, 0, 1)))
+    True
+    """
+    if lip.visemes is None:
+        return None
+    found = _gain(lip, amount)
+    if found is None:
+        return lip.visemes
+    gain, below = found
+    v = lip.visemes.astype(np.float64)
+    scaled = np.clip(v * gain, 0.0, 1.0)
+    scaled[:, 0] = v[:, 0]  # sil: the rest mouth
+    if np.any(below) and lip.seal is not None:
+        b = np.asarray(lip.seal, dtype=np.float64)[:, None] * np.asarray(below)[..., None]
+        scaled = (1.0 - b) * scaled + b * v
+    return scaled.astype(np.float32)
+
+
+def _gain(
+    lip: LipCurves, amount: float | np.ndarray
+) -> tuple[float | np.ndarray, bool | np.ndarray] | None:
+    """``(gain, below)`` for broadcasting over ``(N, K)`` rows, ``None`` when it is 1 everywhere."""
+    if np.ndim(amount) == 0:
+        value = float(amount)
+        return None if value == 1.0 else (value, value < 1.0)
+    per_frame = np.asarray(amount, dtype=np.float64).reshape(-1)
+    if per_frame.shape[0] != lip.weights.shape[0]:
+        raise ValueError(
+            f"amount has {per_frame.shape[0]} values for {lip.weights.shape[0]} frames"
+        )
+    if np.all(per_frame == 1.0):
+        return None
+    return per_frame[:, None], per_frame < 1.0

@@ -36,8 +36,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from renderers.arkit import ARKIT_NAMES
+from renderers.channels import VISEME_CHANNELS
 from renderers.loaders.arkit_names import (
     match_arkit_name,
+    match_viseme_name,
     sided_pair,
     strip_prefix,
     unsided_arkit_name,
@@ -58,18 +60,12 @@ IMPORTANT_SHAPES: tuple[str, ...] = (
 )  # fmt: skip
 """ARKit shapes that lip sync and the basic emotions lean on most (a missing one shows)."""
 
-VISEME_NAMES: tuple[str, ...] = (
-    "viseme_sil", "viseme_PP", "viseme_FF", "viseme_TH", "viseme_DD", "viseme_kk", "viseme_CH",
-    "viseme_SS", "viseme_nn", "viseme_RR", "viseme_aa", "viseme_E", "viseme_I", "viseme_O",
-    "viseme_U",
-)  # fmt: skip
+VISEME_NAMES: tuple[str, ...] = VISEME_CHANNELS
 """The 15 Oculus / Ready Player Me viseme targets, in their documented order."""
 
 def _key(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
-
-_VISEME_KEYS = {_key(n): n for n in VISEME_NAMES}
 
 MISSING = "missing"
 
@@ -226,7 +222,7 @@ def _how(source: str, arkit: str) -> str:
 
 
 def _viseme(name: str) -> str | None:
-    return _VISEME_KEYS.get(_key(strip_prefix(name)))
+    return match_viseme_name(name)
 
 
 def build_report(source_names: Iterable[str],

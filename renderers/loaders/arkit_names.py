@@ -160,3 +160,30 @@ def sided_pair(name: str) -> tuple[str, str] | None:
         return None
     return _SIDED_PAIRS.get(base)
 
+
+
+def _viseme_keys() -> dict[str, str]:
+    from renderers.channels import VISEME_CHANNELS
+
+    keys = {_key(n): n for n in VISEME_CHANNELS}
+    # Oculus' own spelling of the three rounded/close vowels (Ready Player Me uses I, O, U).
+    keys.update({"visemeih": "viseme_I", "visemeoh": "viseme_O", "visemeou": "viseme_U"})
+    return keys
+
+
+_VISEME_KEYS = _viseme_keys()
+
+
+def match_viseme_name(name: str) -> str | None:
+    """The viseme channel (``viseme_aa`` ...) a target name stands for, or ``None``.
+
+    Case, separators and prefixes are ignored as for ARKit names.
+
+    Examples
+    --------
+    >>> match_viseme_name("Wolf3D_Head.viseme_aa"), match_viseme_name("VISEME_PP")
+    ('viseme_aa', 'viseme_PP')
+    >>> match_viseme_name("viseme_oh"), match_viseme_name("jawOpen") is None
+    ('viseme_O', True)
+    """
+    return _VISEME_KEYS.get(_key(strip_prefix(name)))

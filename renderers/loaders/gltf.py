@@ -16,7 +16,12 @@ import pygltflib as gl
 
 from renderers.avatar import Avatar, AvatarMesh, Material, MeshPart
 from renderers.errors import AvatarError
-from renderers.loaders.arkit_names import match_arkit_name, sided_pair, unsided_arkit_name
+from renderers.loaders.arkit_names import (
+    match_arkit_name,
+    match_viseme_name,
+    sided_pair,
+    unsided_arkit_name,
+)
 from renderers.loaders.gltf_io import (
     MAX_INDICES,
     MAX_TARGETS,
@@ -234,7 +239,8 @@ def _convert_primitive(path: Path, doc: gl.GLTF2, reader: AccessorReader, prim: 
             if key is None:
                 continue
         else:
-            key, half = match_arkit_name(raw) or raw, unsided_arkit_name(raw)
+            key = match_arkit_name(raw) or match_viseme_name(raw) or raw
+            half = unsided_arkit_name(raw)
             pair = sided_pair(raw)
             if pair is not None:
                 shared.append((pair, delta))

@@ -2,7 +2,7 @@
 // Morph + rigid deformation, run once per vertex with transform feedback (rasteriser off).
 // Texture layout: see renderers/morph_pack.py. Mirrors renderers/deform.py.
 
-#define MAX_TARGETS 64
+// MAX_TARGETS is defined by the loader (renderers.morph_pack.MAX_TARGETS).
 #define TEXTURE_SHIFT 12            // log2(TEXTURE_WIDTH)
 #define TEXTURE_MASK 4095
 

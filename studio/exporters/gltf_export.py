@@ -6,10 +6,11 @@ What the file holds (see "File formats (contract)" in the design guide):
   morph targets (``POSITION`` deltas, sparse where that is smaller), ``mesh.extras.targetNames``
   and zero default ``weights`` (node layout: :mod:`studio.exporters.gltf_scene`);
 * one animation, ``affectStudio``, sampled at the take's frame times ``i / fps`` with ``LINEAR``
-  interpolation: a ``weights`` channel per mesh node with morph targets (ARKit curves of the take;
-  targets outside ARKit-52 stay at 0), a ``rotation`` channel on the ``head`` node (the head
-  yaw/pitch/roll) and a ``rotation`` channel on each eyeball node (that eye's yaw/pitch). Angles
-  become quaternions exactly as the renderer rotates the head and eyes
+  interpolation: a ``weights`` channel per mesh node with morph targets (the take's ARKit curves,
+  and the avatar's own visemes and expression presets driven as the viewport drives them:
+  :mod:`renderers.channel_drive`; other targets stay at 0), a ``rotation`` channel on the
+  ``head`` node (the head yaw/pitch/roll) and a ``rotation`` channel on each eyeball node (that
+  eye's yaw/pitch). Angles become quaternions exactly as the renderer rotates the head and eyes
   (:mod:`studio.exporters.gltf_rotation`), so a glTF player moves the face the way the studio's
   viewport does.
 
@@ -25,8 +26,8 @@ import numpy as np
 
 from generators.progress import NullProgress, ProgressSink, SubProgress
 from generators.take import CurveSet, Take
-from renderers.arkit import ARKIT_INDEX
 from renderers.avatar import Avatar
+from renderers.channel_drive import ChannelDrive, target_weights
 from studio.errors import ExportError
 from studio.exporters.base import atomic_output, check_writable
 from studio.exporters.gltf_binary import GLB_HEADER_BYTES, glb_json_bytes, write_glb
@@ -38,8 +39,8 @@ __all__ = [
     "MAX_GLB_BYTES",
     "GlbExporter",
     "add_animation",
+    "curve_channels",
     "animation_bytes",
-    "target_weights",
 ]
 
 ANIMATION_NAME = "affectStudio"
@@ -52,26 +53,12 @@ _JSON_SLACK = 1 << 20
 """Room kept for the JSON chunk when sizing the file before it is built."""
 
 
-def target_weights(weights: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-    """``(N, T)`` float32 weights for morph targets ``names`` from ``(N, 52)`` ARKit curves.
-
-    Names outside ARKit-52 get zeros; values are clamped to 0..1 and NaN becomes 0.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> w = np.zeros((2, 52), np.float32); w[:, ARKIT_INDEX["jawOpen"]] = 0.5
-    >>> target_weights(w, ("jawOpen", "custom")).tolist()
-    [[0.5, 0.0], [0.5, 0.0]]
-    """
-    w = np.clip(np.nan_to_num(np.asarray(weights, dtype=np.float32), nan=0.0, posinf=0.0,
-                              neginf=0.0), 0.0, 1.0)
-    out = np.zeros((w.shape[0], len(names)), dtype=np.float32)
-    for j, name in enumerate(names):
-        column = ARKIT_INDEX.get(name)
-        if column is not None:
-            out[:, j] = w[:, column]
-    return out
+def curve_channels(curves: CurveSet, avatar: Avatar) -> np.ndarray:
+    """``(N, 72)`` channel weights of ``curves`` as the renderer drives ``avatar``'s shapes."""
+    return ChannelDrive.for_avatar(avatar).rows(
+        curves.weights, visemes=curves.visemes, speech=curves.speech,
+        expressions=curves.expressions,
+    )
 
 
 def animation_bytes(scene: GltfScene, num_frames: int) -> int:
@@ -83,8 +70,11 @@ def animation_bytes(scene: GltfScene, num_frames: int) -> int:
     return num_frames * per_frame + 4 * channels  # + alignment padding
 
 
-def add_animation(scene: GltfScene, curves: CurveSet) -> None:
-    """Append the ``affectStudio`` animation of ``curves`` to ``scene``."""
+def add_animation(scene: GltfScene, curves: CurveSet, morph_weights: np.ndarray) -> None:
+    """Append the ``affectStudio`` animation of ``curves`` to ``scene``.
+
+    ``morph_weights`` are the ``(N, 72)`` channel weights from :func:`curve_channels`.
+    """
     buf = scene.buffer
     fps = float(curves.fps)
     times = (np.arange(curves.num_frames, dtype=np.float64) / fps).astype(np.float32)
@@ -102,7 +92,7 @@ def add_animation(scene: GltfScene, curves: CurveSet) -> None:
     shared: dict[tuple[str, ...], int] = {}  # meshes with the same targets share one output
     for node, names in scene.morph_nodes:
         if names not in shared:
-            shared[names] = buf.accessor(target_weights(curves.weights, names).reshape(-1))
+            shared[names] = buf.accessor(target_weights(morph_weights, names).reshape(-1))
         channel(node, "weights", shared[names])
     head = np.asarray(curves.head_rotation, dtype=np.float64)
     quats = angle_quaternions(head[:, 0], head[:, 1], head[:, 2])
@@ -174,7 +164,7 @@ class GlbExporter:
         self._check_size(GLB_HEADER_BYTES + _JSON_SLACK + scene.buffer.byte_length
                          + animation_bytes(scene, curves.num_frames), curves)
         progress.report(0.5, "building glTF animation")
-        add_animation(scene, curves)
+        add_animation(scene, curves, curve_channels(curves, avatar))
         scene.document["buffers"][0]["byteLength"] = scene.buffer.byte_length
         json_chunk = glb_json_bytes(scene.document)
         self._check_size(GLB_HEADER_BYTES + len(json_chunk) + scene.buffer.byte_length, curves)

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from generators.take import Take
-from renderers.arkit import ARKIT_INDEX
 from renderers.avatar import AvatarMesh
+from renderers.channel_drive import ChannelDrive, target_weights
 from studio.exporters.usd_rig import (
     ANIMATION_PRIM,
     SKELETON_PRIM,
@@ -172,12 +172,10 @@ def _define_animation(
 
     curves = take.curves
     anim = UsdSkel.Animation.Define(stage, anim_path)
-    columns = [ARKIT_INDEX.get(c) for c in rig.channels]
-    weights = np.zeros((curves.num_frames, len(columns)), dtype=np.float32)
-    src = np.nan_to_num(np.asarray(curves.weights, dtype=np.float32))
-    for k, col in enumerate(columns):
-        if col is not None:  # shapes outside ARKit-52 are never driven: they stay at 0
-            weights[:, k] = np.clip(src[:, col], 0.0, 1.0)
+    drive = ChannelDrive.for_targets(n for m in rig.meshes for n in m.mesh.morph_targets)
+    channels = drive.rows(curves.weights, visemes=curves.visemes, speech=curves.speech,
+                          expressions=curves.expressions)
+    weights = target_weights(channels, tuple(rig.channels))
     anim.CreateBlendShapesAttr(Vt.TokenArray(rig.channels))
     weights_attr = anim.CreateBlendShapeWeightsAttr()
 

@@ -222,3 +222,19 @@ def test_anticipation_control_moves_the_mouth_earlier_or_later() -> None:
     assert early[0] < 0.5 * early[1] and early[2] > early[1]
     with pytest.raises(ValueError, match="anticipation"):
         coarticulate(phones, t, anticipation=3.0)
+
+
+def test_viseme_shares_follow_the_phones_and_hold_pp_through_closures() -> None:
+    phones = [PhonemeSegment("SIL", 0.0, 0.2), PhonemeSegment("AA", 0.2, 0.45),
+              PhonemeSegment("M", 0.45, 0.53), PhonemeSegment("UW", 0.53, 0.8),
+              PhonemeSegment("SIL", 0.8, 1.1)]
+    times = np.arange(33) / 30
+    lip = coarticulate(phones, times)
+    assert lip.visemes is not None and lip.visemes.shape == (33, len(VISEMES))
+    col = {v: i for i, v in enumerate(VISEMES)}
+    at = {t: int(round(t * 30)) for t in (0.05, 0.33, 0.49, 0.7)}
+    assert lip.visemes[at[0.05]].argmax() == col["sil"]
+    assert lip.visemes[at[0.33]].argmax() == col["aa"]
+    assert lip.visemes[at[0.49], col["PP"]] > 0.95
+    assert lip.visemes[at[0.7]].argmax() == col["ou"]
+    assert np.all(lip.visemes.sum(axis=1) <= 1.0 + 1e-5)

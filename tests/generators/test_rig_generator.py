@@ -198,3 +198,20 @@ def test_eye_look_shapes_agree_with_eye_rotation(take: Take) -> None:
     look = list(EYE_LOOK_COLUMNS)
     expected = eye_look_weights(take.curves.eye_rotation)[:, look]
     assert np.allclose(take.curves.weights[:, look], expected, atol=1e-6)
+
+
+def test_take_carries_viseme_shares_speech_and_expression_presets(take: Take) -> None:
+    curves = take.curves
+    n = curves.num_frames
+    assert curves.visemes.shape == (n, 15) and curves.speech.shape == (n, 52)
+    assert curves.expressions.shape == (n, 5)
+    # The speech part never exceeds the mouth it is part of...
+    mouth = curves.speech[:, MOUTH]
+    assert mouth.max() > 0.3
+    assert np.all(curves.speech[:, ~MOUTH] == 0.0)
+    # ...the visemes move wherever the speech does, and "quietly furious" shows as angry.
+    assert np.corrcoef(curves.visemes[:, 1:].sum(axis=1), mouth.sum(axis=1))[0, 1] > 0.6
+    presets = curves.expressions.mean(axis=0)
+    assert presets.argmax() == 1 and presets[1] > 0.1  # expression_angry
+    pose = take.pose_at(1.0)
+    assert pose.visemes is not None and pose.speech is not None and pose.expressions is not None

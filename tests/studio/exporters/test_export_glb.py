@@ -19,6 +19,7 @@ import pytest
 
 from generators.take import CurveSet, EmotionTrack, Provenance, Take, VisemeTrack
 from renderers.arkit import ARKIT_INDEX, ARKIT_NAMES
+from renderers.channels import CHANNEL_INDEX
 from renderers.loaders import default_avatar, load_avatar
 from renderers.loaders.gltf import load_gltf
 from renderers.pose import Pose
@@ -357,3 +358,28 @@ def test_blender_imports_shape_key_animation(glb, known_take, tmp_path):
             np.testing.assert_allclose(points[:, 0], curves.times * fps, atol=1e-3)
             np.testing.assert_allclose(points[:, 1], curves.curve(name), atol=1e-6)
     assert any(p.startswith("rotation") for p in objects[HEAD_NODE_NAME]["paths"])
+
+
+def test_sculpted_visemes_are_animated_as_the_viewport_drives_them(known_take, out_dir):
+    from renderers.channel_drive import ChannelDrive
+    from tests.renderers.test_channel_drive import with_visemes
+
+    avatar = with_visemes(default_avatar())
+    curves = known_take.curves
+    n = curves.num_frames
+    rng = np.random.default_rng(3)
+    curves.visemes = rng.uniform(0, 0.5, (n, 15)).astype(np.float32)
+    curves.speech = (0.5 * curves.weights).astype(np.float32)
+    out = GlbExporter().export(known_take, avatar, out_dir / "visemes.glb")
+    assert validate(out)["errors"] == 0
+    doc, blob = _document(out)
+    channel = _channels(doc, "weights")[avatar.mesh("skin").name]
+    names = doc.meshes[doc.nodes[channel.target.node].mesh].extras["targetNames"]
+    sampler = doc.animations[0].samplers[channel.sampler]
+    got = _read(doc, blob, sampler.output).reshape(n, len(names))
+    drive = ChannelDrive.for_avatar(avatar)
+    for i in (0, KNOWN_FRAME, n - 1):
+        want = drive.weights(known_take.pose_at(i / curves.fps))
+        for j, name in enumerate(names):
+            assert got[i, j] == pytest.approx(float(want[CHANNEL_INDEX[name]]), abs=1e-6)
+    assert got[:, names.index("viseme_aa")].max() > 0.1
