@@ -1,7 +1,10 @@
 """Offscreen rendering speed of the default avatar (headless EGL; llvmpipe on CPU machines).
 
 Run: ``.venv/bin/python bench/bench_render.py [--frames N] [--rounds R] [--samples S]
-[--synthetic]``
+[--synthetic | --dense | --avatar FILE]``
+
+``--dense`` renders a 50,000-vertex head with all 52 targets (:mod:`bench.dense_avatar`), the
+size the avatar-import target is stated for, after the default avatar as the baseline.
 
 Prints one row per image size: frames per second including readback into a preallocated
 array, and without readback (draw + ``glFinish``), each the best of ``R`` rounds (other
@@ -87,9 +90,26 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds per measurement")
     parser.add_argument("--samples", type=int, default=0, help="MSAA samples (default 0)")
     parser.add_argument("--synthetic", action="store_true", help="use the synthetic test head")
+    parser.add_argument("--dense", action="store_true",
+                        help="also a 50k-vertex, 52-target head (after the default avatar)")
+    parser.add_argument("--avatar", help="render this avatar file instead")
     args = parser.parse_args()
 
-    avatar, label = load_avatar(args.synthetic)
+    if args.avatar:
+        from renderers.loaders import load_avatar as load_file
+
+        table(load_file(args.avatar), args.avatar, args)
+        return
+    table(*load_avatar(args.synthetic), args)
+    if args.dense:
+        from bench.dense_avatar import dense_avatar
+
+        table(dense_avatar(), "dense 50k head", args, sizes=((1280, 720),))
+
+
+def table(avatar: Avatar, label: str, args: argparse.Namespace,
+          sizes: tuple[tuple[int, int], ...] = SIZES) -> None:
+    """Print the fps table of one avatar."""
     verts = sum(m.vertex_count for m in avatar.meshes)
     tris = sum(m.triangle_count for m in avatar.meshes)
     ctx = create_headless_context()
@@ -107,7 +127,7 @@ def main() -> None:
     header = f"{'size':>10} | " + " | ".join(columns)
     print(header)
     print("-" * len(header))
-    for w, h in SIZES:
+    for w, h in sizes:
         with AvatarRenderer(avatar, w, h, ctx=ctx, samples=args.samples) as renderer:
             with_read, cpu_ms = best(renderer, frames, True, args.rounds)
             without, _ = best(renderer, frames, False, args.rounds)

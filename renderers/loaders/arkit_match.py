@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from renderers.arkit import ARKIT_NAMES
+from renderers.channel_drive import ChannelDrive
 from renderers.channels import VISEME_CHANNELS
 from renderers.loaders.arkit_names import (
     match_arkit_name,
@@ -159,6 +160,12 @@ class MatchReport:
         """Share of the 52 ARKit shapes that are driven (0..1)."""
         return len(self.matched) / len(ARKIT_NAMES)
 
+    @property
+    def lips(self) -> str:
+        """``"visemes"`` when the avatar's own viseme shapes form the lips, else ``"arkit"``."""
+        names = [*self.matched, *(viseme for viseme, _ in self.visemes)]
+        return "visemes" if ChannelDrive.for_targets(names).lips_from_visemes else "arkit"
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (see ``docs/formats.md``)."""
         return {
@@ -173,6 +180,7 @@ class MatchReport:
             "important_missing": list(self.important_missing),
             "shared": {src: list(pair) for src, pair in self.shared},
             "visemes": {viseme: src for viseme, src in self.visemes},
+            "lips": self.lips,
             "ignored": list(self.ignored),
             "unused_profile": list(self.unused_profile),
         }
@@ -194,7 +202,9 @@ class MatchReport:
         lines.append("split at the midline into both sides: "
                      f"{_listing(shared)}")
         visemes = [v if v == src else f"{v} ({src})" for v, src in self.visemes]
-        lines.append(f"visemes (listed, not used): {_listing(visemes)}")
+        lines.append(f"visemes: {_listing(visemes)}")
+        lines.append("lips: " + ("the avatar's own viseme shapes" if self.lips == "visemes"
+                                 else "ARKit shapes"))
         lines.append(f"ignored: {_listing(self.ignored)}")
         if self.unused_profile:
             lines.append(f"profile entries for absent targets: {_listing(self.unused_profile)}")
