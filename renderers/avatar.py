@@ -18,6 +18,12 @@ MeshPart = Literal[
 ]
 """What a mesh is, so renderers and generators can treat eyes and mouth parts specially."""
 
+WrapMode = Literal["repeat", "clamp", "mirror"]
+"""How a texture repeats outside 0..1 (glTF's REPEAT, CLAMP_TO_EDGE, MIRRORED_REPEAT)."""
+
+AlphaMode = Literal["opaque", "mask", "blend"]
+"""How a material's alpha is used (glTF's alphaMode)."""
+
 
 @dataclass(frozen=True)
 class Texture:
@@ -32,11 +38,14 @@ class Texture:
     srgb
         Whether the values are sRGB-encoded colour (base colour) rather than linear data
         (normal maps).
+    wrap
+        ``(u, v)`` wrap modes of the sampler (see :data:`WrapMode`).
     """
 
     pixels: np.ndarray
     name: str = ""
     srgb: bool = True
+    wrap: tuple[WrapMode, WrapMode] = ("repeat", "repeat")
 
     @property
     def size(self) -> tuple[int, int]:
@@ -65,6 +74,11 @@ class Material:
         Optional tangent-space normal map (linear data; needs the mesh's ``uvs``).
     normal_scale
         Strength of the normal map's X and Y (glTF's ``normalTexture.scale``).
+    alpha_mode
+        ``"opaque"`` ignores alpha, ``"mask"`` drops pixels whose alpha (base colour alpha
+        times the texture's) is below ``alpha_cutoff``, ``"blend"`` blends them.
+    alpha_cutoff
+        Threshold of ``"mask"``.
     """
 
     base_color: tuple[float, float, float, float] = (0.8, 0.8, 0.8, 1.0)
@@ -74,6 +88,8 @@ class Material:
     base_color_texture: Texture | None = None
     normal_texture: Texture | None = None
     normal_scale: float = 1.0
+    alpha_mode: AlphaMode = "opaque"
+    alpha_cutoff: float = 0.5
 
 
 @dataclass
@@ -105,6 +121,9 @@ class AvatarMesh:
     tangents
         Optional ``(V, 4)`` float32 tangents with the bitangent sign in ``w`` (glTF
         convention), for normal mapping.
+    head_weights
+        Optional ``(V,)`` float32 share of each vertex that turns with the head (a skinned
+        body under the head stays still); ``None`` means the whole mesh turns.
     """
 
     name: str
@@ -118,6 +137,7 @@ class AvatarMesh:
     pivot: np.ndarray | None = None
     uvs: np.ndarray | None = None
     tangents: np.ndarray | None = None
+    head_weights: np.ndarray | None = None
 
     @property
     def vertex_count(self) -> int:
@@ -144,12 +164,16 @@ class Avatar:
         Point the whole head rotates about (roughly the top of the neck), avatar space.
     source
         Where the avatar came from (a file path or ``"default"``), for provenance.
+    notes
+        What the loader could not use and left out (an undecodable texture...), one line
+        each, for the CLI and the GUI to show.
     """
 
     name: str
     meshes: list[AvatarMesh]
     head_pivot: np.ndarray = field(default_factory=lambda: np.zeros(3, dtype=np.float32))
     source: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def mesh(self, part: MeshPart) -> AvatarMesh:
         """Return the first mesh of the given part; ``KeyError`` when there is none."""

@@ -14,7 +14,7 @@ from renderers.camera import Camera
 from renderers.channel_drive import ChannelDrive
 from renderers.context import create_headless_context
 from renderers.errors import RendererError
-from renderers.gpu_mesh import GpuMesh, prefers_vertex_lighting
+from renderers.gpu_mesh import GpuMesh, prefers_vertex_lighting, surface_defines
 from renderers.lighting import Lighting
 from renderers.morph_pack import MAX_TARGETS
 from renderers.object_cache import ObjectCache
@@ -23,6 +23,7 @@ from renderers.pose import Pose
 from renderers.render_target import RenderTarget
 from renderers.rigid import mesh_matrix
 from renderers.shader_source import load_shader
+from renderers.textures import TextureUploads
 
 _OCCLUSION: ObjectCache[list[np.ndarray]] = ObjectCache()
 """Ambient occlusion baked once per avatar object (it depends only on the rest geometry)."""
@@ -43,7 +44,9 @@ class AvatarRenderer:
 
     Each frame runs the morph stage once per vertex (transform feedback, looping only over the
     targets that move that vertex), draws every mesh with one indexed draw call over a cached
-    gradient backdrop, and optionally reads the image back into a numpy array.
+    gradient backdrop, and optionally reads the image back into a numpy array. Base colour and
+    normal maps are uploaded once per renderer (:mod:`renderers.textures`); alpha-blended
+    materials are drawn last, over the backdrop.
 
     Parameters
     ----------
@@ -133,8 +136,11 @@ class AvatarRenderer:
                 id(m): shading == "vertex" or (shading == "auto" and prefers_vertex_lighting(m))
                 for m in drawable
             }
-            modes = sorted(set(lit.values()))
-            self._surface_programs = {v: self._surface_program(v) for v in modes}
+            defines = {id(m): surface_defines(m, lit[id(m)]) for m in drawable}
+            self._surface_programs = {
+                d: self._surface_program(d) for d in sorted(set(defines.values()))
+            }
+            self._textures = TextureUploads(self.ctx)
             occlusion = (
                 _OCCLUSION.get(avatar, lambda: bake_occlusion(self.ctx, avatar))
                 if ambient_occlusion
@@ -144,8 +150,9 @@ class AvatarRenderer:
             for i, mesh in enumerate(avatar.meshes):
                 if id(mesh) in lit:
                     self._gpu[id(mesh)] = GpuMesh(
-                        self.ctx, mesh, self._morph_program, self._surface_programs[lit[id(mesh)]],
-                        None if occlusion is None else occlusion[i],
+                        self.ctx, mesh, self._morph_program,
+                        self._surface_programs[defines[id(mesh)]],
+                        None if occlusion is None else occlusion[i], self._textures,
                     )  # fmt: skip
         except BaseException:
             self.release()
@@ -153,13 +160,15 @@ class AvatarRenderer:
         self._meshes = list(self._gpu.values())
         self.drive = ChannelDrive.for_avatar(avatar)
         """Which of the avatar's shapes the pose drives (visemes, expression presets)."""
-        # Big occluders first, so early depth testing rejects the hidden mouth interior.
-        self._draw_order = sorted(self._meshes, key=lambda g: _DRAW_RANK.get(g.mesh.part, 2))
+        # Big occluders first, so early depth testing rejects the hidden mouth interior;
+        # alpha-blended meshes after everything else (see render_to_fbo).
+        ranked = sorted(self._meshes, key=lambda g: _DRAW_RANK.get(g.mesh.part, 2))
+        self._draw_order = [g for g in ranked if not g.blends]
+        self._blended = [g for g in ranked if g.blends]
         self._auto_camera = camera is None
         self._camera = camera if camera is not None else Camera.framing(avatar, width / height)
 
-    def _surface_program(self, vertex_lit: bool) -> moderngl.Program:
-        defines = ("VERTEX_LIT",) if vertex_lit else ()
+    def _surface_program(self, defines: tuple[str, ...]) -> moderngl.Program:
         return self.ctx.program(
             vertex_shader=load_shader("surface.vert.glsl", defines),
             fragment_shader=load_shader("surface.frag.glsl", defines),
@@ -272,7 +281,27 @@ class AvatarRenderer:
             self._backdrop.draw(flip=offscreen)
             fbo.depth_mask = True
             ctx.depth_func = "<"
+        if self._blended:
+            self._draw_blended(fbo, catchlight)
         ctx.front_face = "ccw"
+
+    def _draw_blended(self, fbo: moderngl.Framebuffer, catchlight: float) -> None:
+        """Alpha-blended meshes over the finished image, depth-tested but not writing depth."""
+        ctx = self.ctx
+        ctx.enable(moderngl.BLEND)
+        ctx.blend_func = (moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA,
+                          moderngl.ONE, moderngl.ONE_MINUS_SRC_ALPHA)
+        if self.cull_back_faces:
+            ctx.enable(moderngl.CULL_FACE)
+        fbo.depth_mask = False
+        ctx.wireframe = self.wireframe
+        for gpu_mesh in self._blended:
+            gpu_mesh.draw(catchlight)
+        ctx.wireframe = False
+        fbo.depth_mask = True
+        ctx.disable(moderngl.CULL_FACE)
+        ctx.disable(moderngl.BLEND)
+        ctx.blend_func = moderngl.DEFAULT_BLENDING
 
     def read_pixels(self, out: np.ndarray | None = None) -> np.ndarray:
         """Read the offscreen image drawn by :meth:`render_to_fbo` (as :meth:`render` returns it).
@@ -355,6 +384,8 @@ class AvatarRenderer:
         self._released = True
         for gpu_mesh in getattr(self, "_gpu", {}).values():
             gpu_mesh.release()
+        if hasattr(self, "_textures"):
+            self._textures.release()
         for name in ("_target", "_backdrop", "_morph_program"):
             if hasattr(self, name):
                 getattr(self, name).release()

@@ -246,8 +246,12 @@ def deform_mesh_with_normals(
     p, n = morph(mesh, targets.weights(pose, drive), targets)
     m = mesh_matrix(mesh, pose, head_pivot).astype(np.float32)
     positions = p @ m[:3, :3].T + m[:3, 3]
-    normals = _normalize(n @ m[:3, :3].T)
-    return positions.astype(np.float32), normals
+    normals = n @ m[:3, :3].T
+    if mesh.head_weights is not None:  # only the head's share of each vertex turns
+        h = np.asarray(mesh.head_weights, dtype=np.float32).reshape(-1, 1)
+        positions = p + h * (positions - p)
+        normals = _normalize(n) + h * (_normalize(normals) - _normalize(n))
+    return positions.astype(np.float32), _normalize(normals)
 
 
 def _normalize(v: np.ndarray) -> np.ndarray:

@@ -157,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
         "match the 52 ARKit shapes: matched (and how), missing (important ones marked !), "
         "shared by both sides, Oculus/Ready Player Me visemes and ignored targets.",
     )
-    inspect.add_argument("file", metavar="FILE", help="avatar .glb, .gltf or .vrm")
+    inspect.add_argument("file", metavar="FILE",
+                         help="avatar .glb, .gltf, .vrm or .obj (with its shapes folder)")
     inspect.add_argument("--profile", metavar="PROFILE",
                          help="mapping profile (.mapping.json) overriding the automatic "
                          "matching (default: FILE's <name>.mapping.json when present)")
@@ -304,18 +305,19 @@ def _cmd_emotion(args: argparse.Namespace) -> int:
 
 
 def _cmd_avatar_inspect(args: argparse.Namespace) -> int:
-    from renderers.loaders import load_avatar
+    from renderers.loaders import avatar_targets, load_avatar
     from renderers.loaders.arkit_match import build_report
-    from renderers.loaders.gltf_targets import mesh_targets
     from renderers.loaders.mapping_profile import resolve_profile
+    from renderers.loaders.vrm import vrm_report_sources
 
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"avatar file not found: {path} (check the path)")
     avatar = load_avatar(path, args.profile)  # the whole file must load, not only its names
     profile = resolve_profile(path, args.profile)
-    meshes = mesh_targets(path)
-    report = build_report((n for m in meshes for n in m.target_names), profile)
+    meshes = avatar_targets(path)
+    report = build_report((n for m in meshes for n in m.target_names), profile,
+                          presets=vrm_report_sources(path, avatar))
     vertices = sum(m.vertex_count for m in meshes)
     if args.json:
         print(json.dumps({

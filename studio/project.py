@@ -27,6 +27,8 @@ from generators.errors import GeneratorError, PromptError
 from generators.language import LANGUAGES
 from generators.take import EmotionSegment, EmotionTrack, VisemeSegment
 from generators.viseme_edit import VisemeEditError, validate_timeline
+from renderers.avatar import Avatar
+from renderers.errors import AvatarError
 from studio.errors import ProjectError
 from studio.project_io import (
     MAX_SEGMENTS,
@@ -128,7 +130,9 @@ class PreparedProject:
     Made by :func:`prepare_project` (slow part; safe on a worker thread, touches no
     session) and applied with :meth:`apply_to` (fast; cannot fail). ``visemes`` are the
     hand-corrected lip sync that still applies (checked against the audio); ``notices`` say
-    what was dropped and why, for the user.
+    what was dropped and why, for the user. ``avatar`` is the project's avatar, loaded
+    (``None``: the default avatar); when the project's avatar file is missing or unusable it
+    is ``None`` and ``avatar_problem`` says so in one line (the rest of the project applies).
     """
 
     project: Project
@@ -139,6 +143,8 @@ class PreparedProject:
     missing: list[str]
     visemes: tuple[VisemeSegment, ...] | None = None
     notices: tuple[str, ...] = ()
+    avatar: Avatar | None = None
+    avatar_problem: str = ""
 
     def apply_to(self, session: Session) -> list[str]:
         """Make ``session`` reflect the project; return the roles of missing files."""
@@ -153,8 +159,9 @@ class PreparedProject:
         session.seed = int(project.seed)
         session.generator_name = project.generator
         session.settings = self.settings
-        session.avatar_path = None if project.avatar_path is None else str(project.avatar_path)
-        session._avatar = None
+        loaded = self.avatar is not None and project.avatar_path is not None
+        session.avatar_path = str(project.avatar_path) if loaded else None
+        session._avatar = self.avatar if loaded else None
         session.controls = self.controls
         lip_sync = project.lip_sync
         session.restore_visemes(self.visemes, lip_sync.audio_sha256 if lip_sync else "")
@@ -170,7 +177,9 @@ def prepare_project(project: Project) -> PreparedProject:
     """Decode the audio and parse the prompts of ``project`` without touching any session.
 
     A missing audio file is not an error: the prepared project then has no audio, and the
-    file is listed in :meth:`Project.missing_files` for the user to relink.
+    file is listed in :meth:`Project.missing_files` for the user to relink. Neither is a
+    missing or unusable avatar file: the default avatar stands in and
+    :attr:`PreparedProject.avatar_problem` says why.
 
     Raises
     ------
@@ -207,6 +216,7 @@ def prepare_project(project: Project) -> PreparedProject:
             f"language must be one of {', '.join(LANGUAGES)}, got {project.language!r:.40}"
         )
     visemes, notices = _lip_sync_for(project.lip_sync, audio)
+    avatar, avatar_problem = _avatar_for(project.avatar_path, "avatar" in missing)
     return PreparedProject(
         project=project,
         audio=audio,
@@ -216,7 +226,24 @@ def prepare_project(project: Project) -> PreparedProject:
         missing=sorted(missing),
         visemes=visemes,
         notices=notices,
+        avatar=avatar,
+        avatar_problem=avatar_problem,
     )
+
+
+def _avatar_for(path: Path | None, missing: bool) -> tuple[Avatar | None, str]:
+    """The project's avatar loaded, or ``None`` (the default) and why it stands in."""
+    if path is None:
+        return None, ""
+    if missing:
+        return None, (f"the avatar file {path.name} is missing, so the default avatar is shown "
+                      "(put the file back, or choose the avatar again, then save)")
+    try:
+        return Session.load_avatar_file(path), ""
+    except AvatarError as exc:
+        detail = " ".join(str(exc).split())
+        return None, ("the project's avatar cannot be used, so the default avatar is shown: "
+                      f"{detail}")
 
 
 def _lip_sync_for(

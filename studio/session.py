@@ -271,19 +271,94 @@ class Session:
         self.controls = controls
         self._changed("controls")
 
-    def set_avatar_path(self, path: str | None) -> None:
-        """Choose an avatar file (``None``: the default avatar)."""
-        self.avatar_path = path
-        self._avatar = None
+    # ------------------------------------------------------------------ avatar
+
+    @staticmethod
+    def load_avatar_file(path: str | Path | None) -> Avatar:
+        """Load an avatar without touching any session (safe on a worker thread).
+
+        Hand the result to :meth:`use_avatar` on the thread that owns the session.
+
+        Parameters
+        ----------
+        path
+            A ``.glb``, ``.gltf``, ``.vrm`` or ``.obj`` (with its shapes folder) file; its
+            ``<stem>.mapping.json`` profile is applied when present. ``None``: the shipped
+            default avatar.
+
+        Raises
+        ------
+        renderers.errors.AvatarError
+            The file is missing or unusable, or has no morph targets at all (nothing could
+            move the face); the one-line message says what to do.
+        """
+        from renderers.loaders import default_avatar, load_avatar
+
+        if path is None:
+            return default_avatar()
+        avatar = load_avatar(path)
+        _require_morph_targets(Path(path), avatar)
+        return avatar
+
+    def use_avatar(self, path: str | Path | None, avatar: Avatar | None) -> None:
+        """Make an avatar loaded by :meth:`load_avatar_file` the one in use (cannot fail).
+
+        Parameters
+        ----------
+        path
+            The file ``avatar`` was loaded from, or ``None`` for the default avatar.
+        avatar
+            The loaded avatar; ``None`` loads the default avatar on first access (only
+            with ``path=None``).
+        """
+        if avatar is None and path is not None:
+            raise StudioError("use_avatar needs the loaded avatar of a file; load it first")
+        self.avatar_path = None if path is None else str(path)
+        self._avatar = avatar
         self._changed("avatar")
+
+    def switch_avatar(self, path: str | Path | None) -> Avatar:
+        """Load ``path`` (``None``: the default avatar) and use it only if that worked.
+
+        Raises
+        ------
+        renderers.errors.AvatarError
+            The file cannot be used; :attr:`avatar_path` and :attr:`avatar` are unchanged.
+        """
+        avatar = self.load_avatar_file(path)
+        self.use_avatar(path, avatar)
+        return avatar
+
+    def set_avatar_path(self, path: str | Path | None) -> None:
+        """Choose an avatar file (``None``: the default avatar, loaded on first access).
+
+        A file is loaded first (:meth:`switch_avatar`): one that cannot be used raises
+        :class:`~renderers.errors.AvatarError` and changes nothing.
+        """
+        if path is None:
+            self.use_avatar(None, None)
+        else:
+            self.switch_avatar(path)
+
+    def reload_avatar(self) -> Avatar:
+        """Read the avatar file in use again, e.g. after its mapping profile changed.
+
+        The default avatar has no file and is returned as it is.
+
+        Raises
+        ------
+        renderers.errors.AvatarError
+            The file can no longer be used; the avatar in use stays.
+        """
+        if self.avatar_path is None:
+            return self.avatar
+        return self.switch_avatar(self.avatar_path)
 
     @property
     def avatar(self) -> Avatar:
-        """The avatar in use, loaded on first access."""
+        """The avatar in use (the default avatar is loaded on first access)."""
         if self._avatar is None:
-            from renderers.loaders import default_avatar, load_avatar
-
-            self._avatar = load_avatar(self.avatar_path) if self.avatar_path else default_avatar()
+            self._avatar = self.load_avatar_file(self.avatar_path)
         return self._avatar
 
     def request(self) -> GenerationRequest:
@@ -463,3 +538,20 @@ class Session:
     def pose_at(self, t: float) -> Pose:
         """The pose at time ``t`` (neutral before anything is generated)."""
         return self.take.pose_at(t) if self.take is not None else Pose.neutral()
+
+
+def _require_morph_targets(path: Path, avatar: Avatar) -> None:
+    """Refuse an avatar file without a single morph target: nothing could move its face.
+
+    Targets that a mapping profile ignores still count (the profile can be edited).
+    """
+    if any(mesh.morph_targets for mesh in avatar.meshes):
+        return
+    from studio.mapping_edit import target_names
+
+    if target_names(path):
+        return
+    from renderers.loaders.gltf_io import fail
+
+    raise fail(path, "has no morph targets (blendshapes), so its face cannot move",
+               "export the head with its ARKit shape keys")

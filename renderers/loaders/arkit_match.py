@@ -37,7 +37,7 @@ from typing import Any
 
 from renderers.arkit import ARKIT_NAMES
 from renderers.channel_drive import ChannelDrive
-from renderers.channels import VISEME_CHANNELS
+from renderers.channels import EXPRESSION_CHANNELS, VISEME_CHANNELS
 from renderers.loaders.arkit_names import (
     match_arkit_name,
     match_viseme_name,
@@ -85,7 +85,8 @@ class ShapeMatch:
     how
         ``"exact"``, ``"case"`` (case or separators differ), ``"prefix"`` (a prefix was
         removed), ``"side"`` (side spelled ``_L``, ``.L``, ``L`` ...), ``"halves"`` (sum of a
-        left and a right half), ``"profile"`` (set by a mapping profile), joined with ``+``
+        left and a right half), ``"profile"`` (set by a mapping profile), ``"vrm"`` (a VRM
+        expression, see :func:`build_report`'s ``presets``), joined with ``+``
         when several apply; ``"missing"`` when nothing serves the shape.
     """
 
@@ -122,6 +123,9 @@ class MatchReport:
         Number of distinct target names read.
     profile
         Where the mapping profile came from (empty without one).
+    expressions
+        ``(channel, source)`` for each whole-face expression preset (``expression_happy`` ...)
+        a VRM expression gives.
     """
 
     shapes: tuple[ShapeMatch, ...]
@@ -131,6 +135,7 @@ class MatchReport:
     unused_profile: tuple[str, ...] = ()
     source_count: int = 0
     profile: str = ""
+    expressions: tuple[tuple[str, str], ...] = ()
 
     def shape(self, arkit: str) -> ShapeMatch:
         """The entry of one ARKit name (``KeyError`` for a name outside ARKit-52)."""
@@ -183,6 +188,7 @@ class MatchReport:
             "lips": self.lips,
             "ignored": list(self.ignored),
             "unused_profile": list(self.unused_profile),
+            "expressions": {channel: src for channel, src in self.expressions},
         }
 
     def format_text(self) -> str:
@@ -206,6 +212,9 @@ class MatchReport:
         lines.append("lips: " + ("the avatar's own viseme shapes" if self.lips == "visemes"
                                  else "ARKit shapes"))
         lines.append(f"ignored: {_listing(self.ignored)}")
+        if self.expressions:
+            lines.append("expression presets: " + _listing(
+                f"{channel} ({src})" for channel, src in self.expressions))
         if self.unused_profile:
             lines.append(f"profile entries for absent targets: {_listing(self.unused_profile)}")
         return "\n".join(lines)
@@ -235,8 +244,8 @@ def _viseme(name: str) -> str | None:
     return match_viseme_name(name)
 
 
-def build_report(source_names: Iterable[str],
-                 profile: MappingProfile | None = None) -> MatchReport:
+def build_report(source_names: Iterable[str], profile: MappingProfile | None = None,
+                 presets: Iterable[tuple[str, str]] = ()) -> MatchReport:
     """Match target names to ARKit-52 the way the loader does and report the outcome.
 
     Parameters
@@ -245,6 +254,10 @@ def build_report(source_names: Iterable[str],
         Morph-target names as found in the avatar (repeats are ignored).
     profile
         Optional mapping profile; its entries override the automatic matching.
+    presets
+        ``(channel, source)`` pairs for channels a VRM avatar's expressions give
+        (:func:`renderers.loaders.vrm.vrm_report_sources`); like the loader, each serves an ARKit
+        shape or viseme only when no target does (``how`` ``"vrm"``).
 
     Returns
     -------
@@ -304,6 +317,14 @@ def build_report(source_names: Iterable[str],
         shared.append((name, pair))
         for side in pair:
             sources[side], hows[side] = [name], ["split"]
+    expressions: dict[str, str] = {}
+    for channel, label in presets:  # VRM expressions fill only what the targets leave free
+        if channel in sources and not sources[channel]:
+            sources[channel], hows[channel] = [label], ["vrm"]
+        elif channel in VISEME_NAMES:
+            visemes.setdefault(channel, label)
+        elif channel in EXPRESSION_CHANNELS:
+            expressions.setdefault(channel, label)
     shapes = tuple(
         ShapeMatch(n, tuple(sources[n]), hows[n][0] if hows[n] else MISSING)
         for n in ARKIT_NAMES
@@ -315,4 +336,5 @@ def build_report(source_names: Iterable[str],
         visemes=tuple((v, visemes[v]) for v in VISEME_NAMES if v in visemes),
         ignored=tuple(ignored), unused_profile=unused, source_count=len(names),
         profile=profile.source if profile is not None else "",
+        expressions=tuple((e, expressions[e]) for e in EXPRESSION_CHANNELS if e in expressions),
     )

@@ -7,7 +7,7 @@ pivot and the avatar a head pivot.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,11 +16,11 @@ import pygltflib as gl
 
 from renderers.avatar import Avatar, AvatarMesh, Material, MeshPart
 from renderers.errors import AvatarError
-from renderers.loaders.arkit_names import (
-    match_arkit_name,
-    match_viseme_name,
-    sided_pair,
-    unsided_arkit_name,
+from renderers.loaders.face_points import (
+    estimated_head_pivot,
+    eye_pivot,
+    fix_eye_sides,
+    midline_split,
 )
 from renderers.loaders.gltf_io import (
     MAX_INDICES,
@@ -31,13 +31,16 @@ from renderers.loaders.gltf_io import (
     fail,
     read_document,
 )
+from renderers.loaders.gltf_skin import SkinnedVertices, skin_vertices
+from renderers.loaders.gltf_textures import SurfaceMaps, read_surface, textures_of
 from renderers.loaders.mapping_profile import MappingProfile, resolve_profile
 from renderers.loaders.parts import infer_part
+from renderers.loaders.target_matching import match_targets
 
 MAX_NODE_DEPTH = 128
 MAX_TOTAL_VERTICES = 8_000_000
 SKIN_FALLBACK = (0.80, 0.58, 0.47, 1.0)
-"""Base colour used for textured skin (textures are not read)."""
+"""Base colour of textured skin whose texture could not be used."""
 
 
 @dataclass
@@ -73,29 +76,42 @@ def load_gltf(path: str | Path, profile: MappingProfile | str | Path | None = No
     """
     path = Path(path)
     doc, bin_chunk = read_document(path)
+    from renderers.loaders.vrm import apply_vrm, read_vrm  # builds on this module
+
+    vrm = read_vrm(path, doc)  # None for plain glTF; a .vrm must carry its extension
     chosen = resolve_profile(path, profile)
     overrides: Mapping[str, str | None] = chosen.map if chosen is not None else {}
     reader = AccessorReader(path, doc, BufferStore(path, doc, bin_chunk))
     meshes: list[AvatarMesh] = []
+    placed: list[tuple[_NodeVisit, AvatarMesh]] = []  # each mesh's node, for VRM expressions
     total = 0
-    for visit in _walk(path, doc):
+    visits = _walk(path, doc)
+    world = {v.index: v.world for v in visits}
+    for visit in visits:
         node = doc.nodes[visit.index]
         if node.mesh is None:
             continue
-        for mesh in _convert_node(path, doc, reader, visit, overrides):
+        for mesh in _convert_node(path, doc, reader, visit, overrides, world):
             total += mesh.vertex_count
             if total > MAX_TOTAL_VERTICES:
                 raise fail(path, f"has more than {MAX_TOTAL_VERTICES} vertices in all",
                            "decimate the avatar")
             meshes.append(mesh)
+            placed.append((visit, mesh))
     if not meshes:
         raise fail(path, "contains no triangle meshes", "export the head as a triangle mesh")
-    _fix_eye_sides(meshes)
+    if not any(prim.targets for m in doc.meshes or [] for prim in m.primitives or []):
+        raise fail(path, "has no morph targets (blendshapes), so its face cannot move",
+                   "export the head with its ARKit shape keys")
+    fix_eye_sides(meshes)
     name = path.stem
     if doc.scenes and doc.scene is not None and 0 <= doc.scene < len(doc.scenes):
         name = doc.scenes[doc.scene].name or name
-    avatar = Avatar(name=name, meshes=meshes, source=str(path))
+    avatar = Avatar(name=name, meshes=meshes, source=str(path),
+                    notes=list(textures_of(reader).notes))
     avatar.head_pivot = _head_pivot(doc, avatar, list(_walk(path, doc)))
+    if vrm is not None:
+        apply_vrm(path, doc, reader, avatar, placed, vrm)
     return avatar
 
 
@@ -162,7 +178,8 @@ def _walk(path: Path, doc: gl.GLTF2) -> list[_NodeVisit]:
 
 
 def _convert_node(path: Path, doc: gl.GLTF2, reader: AccessorReader, visit: _NodeVisit,
-                  overrides: Mapping[str, str | None]) -> list[AvatarMesh]:
+                  overrides: Mapping[str, str | None],
+                  world: Mapping[int, np.ndarray]) -> list[AvatarMesh]:
     node = doc.nodes[visit.index]
     if not 0 <= node.mesh < len(doc.meshes or []):
         raise fail(path, f"node {visit.index} refers to missing mesh {node.mesh}",
@@ -171,6 +188,11 @@ def _convert_node(path: Path, doc: gl.GLTF2, reader: AccessorReader, visit: _Nod
     names = _target_names(gmesh)
     out = []
     prims = gmesh.primitives or []
+    counts = {len(prim.targets or []) for prim in prims}
+    if len(counts) > 1:
+        raise fail(path, f"mesh {gmesh.name or node.mesh!r} has primitives with different "
+                   f"numbers of morph targets ({', '.join(map(str, sorted(counts)))})",
+                   "re-export the avatar so every part of the mesh has the same shape keys")
     for p_index, prim in enumerate(prims):
         mode = gl.TRIANGLES if prim.mode is None else prim.mode
         if mode not in (gl.TRIANGLES, gl.TRIANGLE_STRIP, gl.TRIANGLE_FAN):
@@ -178,8 +200,12 @@ def _convert_node(path: Path, doc: gl.GLTF2, reader: AccessorReader, visit: _Nod
         label = visit.names[0] or gmesh.name or f"mesh{node.mesh}"
         if len(prims) > 1:
             label = f"{label}.{p_index}"
+        skinned = None
+        if node.skin is not None:
+            skinned = skin_vertices(path, doc, reader, prim, node.skin, world,
+                                    reader.count(prim.attributes.POSITION), label)
         out.append(_convert_primitive(path, doc, reader, prim, mode, names, visit, gmesh, label,
-                                      overrides))
+                                      overrides, skinned))
     return out
 
 
@@ -193,7 +219,8 @@ def _target_names(gmesh: gl.Mesh) -> list[str] | None:
 
 def _convert_primitive(path: Path, doc: gl.GLTF2, reader: AccessorReader, prim: gl.Primitive,
                        mode: int, names: list[str] | None, visit: _NodeVisit, gmesh: gl.Mesh,
-                       label: str, overrides: Mapping[str, str | None]) -> AvatarMesh:
+                       label: str, overrides: Mapping[str, str | None],
+                       skinned: SkinnedVertices | None = None) -> AvatarMesh:
     attrs = prim.attributes
     if attrs is None or attrs.POSITION is None:
         raise fail(path, f"mesh {label!r} has no vertex positions", "re-export the avatar")
@@ -209,11 +236,18 @@ def _convert_primitive(path: Path, doc: gl.GLTF2, reader: AccessorReader, prim: 
     tris = _triangles(path, reader, prim, mode, n_vert, label)
     world = visit.world
     lin = world[:3, :3]
-    pos_w = pos @ lin.T + world[:3, 3]
+    if skinned is not None:  # the joints place the vertices; the node's transform is ignored
+        pos_w = skinned.points(pos)
+        lin = np.eye(3) * np.cbrt(np.median(np.linalg.det(skinned.matrices[:, :3, :3])))
+    else:
+        pos_w = pos @ lin.T + world[:3, 3]
     if attrs.NORMAL is not None and reader.count(attrs.NORMAL) == n_vert:
         nrm = reader.read(attrs.NORMAL, max_count=MAX_VERTICES)[:, :3]
-        normal_m = np.linalg.inv(lin).T if abs(np.linalg.det(lin)) > 1e-30 else lin
-        nrm_w = nrm @ normal_m.T
+        if skinned is not None:
+            nrm_w = skinned.vectors(nrm)
+        else:
+            normal_m = np.linalg.inv(lin).T if abs(np.linalg.det(lin)) > 1e-30 else lin
+            nrm_w = nrm @ normal_m.T
     else:
         nrm_w = None
     if np.linalg.det(lin) < 0:
@@ -222,41 +256,19 @@ def _convert_primitive(path: Path, doc: gl.GLTF2, reader: AccessorReader, prim: 
         nrm_w = _vertex_normals(pos_w, tris)
     nrm_w = nrm_w / np.maximum(np.linalg.norm(nrm_w, axis=1, keepdims=True), 1e-20)
 
-    morphs: dict[str, np.ndarray] = {}
-    sided: dict[str, list[np.ndarray]] = {}
-    shared: list[tuple[tuple[str, str], np.ndarray]] = []
-    for t_index, target in enumerate(targets):
-        acc_index = target.get("POSITION") if isinstance(target, dict) else None
-        if acc_index is None:
-            continue
-        if reader.count(acc_index) != n_vert:
-            raise fail(path, f"mesh {label!r} morph target {t_index} has the wrong vertex count",
-                       "re-export the avatar")
-        delta = reader.read(acc_index, max_count=MAX_VERTICES)[:, :3] @ lin.T
-        raw = names[t_index] if names and t_index < len(names) else f"target{t_index}"
-        if raw in overrides:  # the mapping profile wins; null drops the target
-            key, half = overrides[raw], None
-            if key is None:
+    def named_deltas() -> Iterator[tuple[str, np.ndarray]]:
+        for t_index, target in enumerate(targets):
+            acc_index = target.get("POSITION") if isinstance(target, dict) else None
+            if acc_index is None:
                 continue
-        else:
-            key = match_arkit_name(raw) or match_viseme_name(raw) or raw
-            half = unsided_arkit_name(raw)
-            pair = sided_pair(raw)
-            if pair is not None:
-                shared.append((pair, delta))
-        if key in morphs:
-            continue
-        morphs[key] = delta.astype(np.float32)
-        if half is not None:
-            sided.setdefault(half, []).append(delta)
-    for name, halves in sided.items():
-        if name not in morphs:
-            morphs[name] = np.sum(halves, axis=0).astype(np.float32)
-    for (left, right), delta in shared:  # "mouthSmile": cut at the face's midline
-        if left not in morphs and right not in morphs:
-            weight = midline_split(pos_w[:, 0])[:, None]
-            morphs[left] = (delta * weight).astype(np.float32)
-            morphs[right] = (delta * (1.0 - weight)).astype(np.float32)
+            if reader.count(acc_index) != n_vert:
+                raise fail(path, f"mesh {label!r} morph target {t_index} has the wrong vertex "
+                           "count", "re-export the avatar")
+            delta = reader.read(acc_index, max_count=MAX_VERTICES)[:, :3]
+            delta = skinned.vectors(delta) if skinned is not None else delta @ lin.T
+            yield (names[t_index] if names and t_index < len(names) else f"target{t_index}"), delta
+
+    morphs = match_targets(named_deltas(), overrides, lambda: midline_split(pos_w[:, 0]))
 
     colors = None
     if attrs.COLOR_0 is not None and reader.count(attrs.COLOR_0) == n_vert:
@@ -272,38 +284,19 @@ def _convert_primitive(path: Path, doc: gl.GLTF2, reader: AccessorReader, prim: 
     centre = 0.5 * (pos_w.min(axis=0) + pos_w.max(axis=0))
     part: MeshPart = infer_part([*visit.names[:3], gmesh.name or "", mat_name or ""],
                                 eye_x=float(centre[0]))
+    maps = read_surface(reader, prim, material_obj, pos_w, nrm_w, tris, label,
+                        vectors=skinned.vectors if skinned is not None else lambda d: d @ lin.T,
+                        mirrored=bool(np.linalg.det(lin) < 0))
     mesh = AvatarMesh(
         name=label, part=part, positions=pos_w.astype(np.float32),
         normals=nrm_w.astype(np.float32), indices=tris.astype(np.uint32),
-        morph_targets=morphs, material=_material(material_obj, part), colors=colors,
+        morph_targets=morphs, material=_material(material_obj, part, maps), colors=colors,
+        uvs=maps.uvs, tangents=maps.tangents,
+        head_weights=None if skinned is None else skinned.head_weights,
     )
     if part in ("eye_left", "eye_right"):
-        mesh.pivot = _eye_pivot(pos_w, visit.world).astype(np.float32)
+        mesh.pivot = eye_pivot(pos_w, visit.world).astype(np.float32)
     return mesh
-
-
-MIDLINE_BAND: float = 0.1
-"""Share of a mesh's width over which a shape shared by both sides fades from one to the other."""
-
-
-def midline_split(x: np.ndarray) -> np.ndarray:
-    """Per-vertex weight of the avatar's left side (+X) for cutting an unsided shape in two.
-
-    1 on the left, 0 on the right, easing across a band of :data:`MIDLINE_BAND` of the mesh's
-    width around its median x (the face's midline), so the two halves add up to the whole.
-
-    Examples
-    --------
-    >>> midline_split(np.array([-1.0, 0.0, 1.0])).tolist()
-    [0.0, 0.5, 1.0]
-    """
-    x = np.asarray(x, dtype=np.float64)
-    if x.size == 0:
-        return x
-    mid = float(np.median(x))
-    half_band = max(MIDLINE_BAND * float(np.ptp(x)), 1e-9) / 2
-    u = np.clip((x - mid + half_band) / (2 * half_band), 0.0, 1.0)
-    return u * u * (3.0 - 2.0 * u)
 
 
 def _triangles(path: Path, reader: AccessorReader, prim: gl.Primitive, mode: int, n_vert: int,
@@ -339,15 +332,15 @@ def _vertex_normals(pos: np.ndarray, tris: np.ndarray) -> np.ndarray:
     return n
 
 
-def _material(mat: gl.Material | None, part: MeshPart) -> Material:
+def _material(mat: gl.Material | None, part: MeshPart, maps: SurfaceMaps) -> Material:
     subsurface_default = 0.3 if part == "skin" else 0.0
     if mat is None:
         return Material(subsurface=subsurface_default)
     pbr = mat.pbrMetallicRoughness
     color = tuple(float(c) for c in (pbr.baseColorFactor if pbr and pbr.baseColorFactor
                                      else (1.0, 1.0, 1.0, 1.0)))
-    if pbr is not None and pbr.baseColorTexture is not None and part == "skin" and \
-            min(color[:3]) > 0.95:
+    if pbr is not None and pbr.baseColorTexture is not None and maps.base_color is None and \
+            part == "skin" and min(color[:3]) > 0.95:
         color = SKIN_FALLBACK
     roughness = float(pbr.roughnessFactor) if pbr and pbr.roughnessFactor is not None else 1.0
     metallic = float(pbr.metallicFactor) if pbr and pbr.metallicFactor is not None else 1.0
@@ -357,48 +350,13 @@ def _material(mat: gl.Material | None, part: MeshPart) -> Material:
     return Material(base_color=(color + (1.0,) * 4)[:4],  # type: ignore[arg-type]
                     roughness=float(np.clip(roughness, 0, 1)),
                     metallic=float(np.clip(metallic, 0, 1)),
-                    subsurface=float(np.clip(sub, 0, 1)))
+                    subsurface=float(np.clip(sub, 0, 1)),
+                    base_color_texture=maps.base_color, normal_texture=maps.normal,
+                    normal_scale=maps.normal_scale, alpha_mode=maps.alpha_mode,
+                    alpha_cutoff=maps.alpha_cutoff)
 
 
 # -- pivots --------------------------------------------------------------------------------
-
-
-def _eye_pivot(pos: np.ndarray, world: np.ndarray) -> np.ndarray:
-    """Rotation centre of an eyeball: its node's origin when that lies inside, else a fit."""
-    lo, hi = pos.min(axis=0), pos.max(axis=0)
-    centre = 0.5 * (lo + hi)
-    radius = 0.5 * float(np.max(hi - lo))
-    origin = world[:3, 3]
-    if np.linalg.norm(origin - centre) < 0.5 * radius:
-        return origin
-    fit = _sphere_centre(pos)
-    if fit is not None and np.linalg.norm(fit - centre) < radius:
-        return fit
-    return centre
-
-
-def _sphere_centre(pos: np.ndarray) -> np.ndarray | None:
-    """Least-squares sphere centre of points (``None`` when degenerate)."""
-    if pos.shape[0] < 4:
-        return None
-    a = np.concatenate([2 * pos, np.ones((pos.shape[0], 1))], axis=1)
-    b = (pos**2).sum(axis=1)
-    sol, *_ = np.linalg.lstsq(a, b, rcond=None)
-    return sol[:3] if np.all(np.isfinite(sol)) else None
-
-
-def _fix_eye_sides(meshes: list[AvatarMesh]) -> None:
-    """With a pair of eyes, the one at +X is the avatar's left, whatever the names say.
-
-    Avatar space puts the avatar's left at +X (the side ``...Left`` ARKit shapes move); some
-    rigs name their eye nodes from the viewer's side (three.js facecap), so position wins.
-    """
-    eyes = [m for m in meshes if m.part in ("eye_left", "eye_right")]
-    if len(eyes) != 2:
-        return
-    a, b = sorted(eyes, key=lambda m: float(m.positions[:, 0].mean()))
-    if float(b.positions[:, 0].mean()) - float(a.positions[:, 0].mean()) > 0:
-        a.part, b.part = "eye_right", "eye_left"
 
 
 def _head_pivot(doc: gl.GLTF2, avatar: Avatar, visits: list[_NodeVisit]) -> np.ndarray:
@@ -425,9 +383,7 @@ def _head_pivot(doc: gl.GLTF2, avatar: Avatar, visits: list[_NodeVisit]) -> np.n
                 p = visit.world[:3, 3]
                 if inside(p) and not np.allclose(p, 0.0):
                     return p.astype(np.float32)
-    centre = 0.5 * (lo + hi)
-    return np.array([centre[0], hi[1] - 0.85 * size[1], centre[2] - 0.1 * size[2]],
-                    dtype=np.float32)
+    return estimated_head_pivot(avatar)
 
 
 __all__ = ["AvatarError", "load_gltf"]

@@ -9,6 +9,7 @@
 in vec3 in_position;
 in vec3 in_normal;
 in ivec2 in_entries;                // (first entry, entry count) of this vertex
+in float in_head;                   // share of the vertex that turns with the head (1: all)
 
 uniform sampler2D u_morph;          // RGBA32F: (position delta, slot), (normal delta, 0)
 uniform float u_weights[MAX_TARGETS];
@@ -33,10 +34,13 @@ void main() {
             n += w * texelFetch(u_morph, texel(2 * e + 1), 0).xyz;
         }
     }
-    out_position = (u_model * vec4(p, 1.0)).xyz;
+    out_position = mix(p, (u_model * vec4(p, 1.0)).xyz, in_head);
     float len = length(n);
     n = len > 0.0 ? n / len : n;
-    n = mat3(u_model) * n;
+    vec3 turned = mat3(u_model) * n;
+    len = length(turned);
+    turned = len > 0.0 ? turned / len : turned;
+    n = mix(n, turned, in_head);
     len = length(n);
     out_normal = len > 0.0 ? n / len : n;
 }

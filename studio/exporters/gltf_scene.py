@@ -11,7 +11,11 @@ stored relative to their node, so the rest pose in world space is exactly the av
 space is glTF space: metres, +Y up, the face looks toward +Z).
 
 Materials are named after the mesh's part (``skin``, ``eye_left``...), which lets the loader
-recognise eyes and mouth parts again when the file is opened.
+recognise eyes and mouth parts again when the file is opened. A mesh with UVs keeps them
+(``TEXCOORD_0``) and its base colour and normal maps (PNG images inside the file, with their
+wrap modes; ``TANGENT`` for normal-mapped meshes, generated from the UVs when the mesh has none),
+so DCC tools and game engines show the avatar as the viewport does. UVs are written as the
+viewport samples them (any texture transform of the source file already applied).
 
 Morph targets keep the ARKit names the mesh has, in Apple's order, then any other names sorted;
 ``mesh.extras.targetNames`` lists them and ``mesh.weights`` starts at zero.
@@ -19,14 +23,17 @@ Morph targets keep the ARKit names the mesh has, in Apple's order, then any othe
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from generators.progress import NullProgress, ProgressSink
 from renderers.arkit import ARKIT_NAMES
-from renderers.avatar import Avatar, AvatarMesh
+from renderers.avatar import Avatar, AvatarMesh, Texture
+from renderers.loaders.gltf_textures import vertex_tangents
 from studio.exporters.gltf_binary import ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER, GlbBuffer
 
 __all__ = ["EYE_PARTS", "HEAD_NODE_NAME", "GltfScene", "build_scene", "eye_pivot", "target_order"]
@@ -38,6 +45,8 @@ EYE_PARTS = ("eye_left", "eye_right")
 """Mesh parts that rotate on their own for gaze."""
 
 _TRIANGLES = 4
+_WRAP_CODES = {"repeat": 10497, "clamp": 33071, "mirror": 33648}
+_LINEAR, _LINEAR_MIPMAP_LINEAR = 9729, 9987
 
 
 @dataclass
@@ -92,7 +101,7 @@ def build_scene(avatar: Avatar, progress: ProgressSink | None = None) -> GltfSce
     }
     nodes: list[dict[str, Any]] = [head]
     scene = GltfScene(document={}, buffer=buf, head_node=0)
-    materials = _Materials()
+    materials = _Materials(_Textures(buf))
     meshes: list[dict[str, Any]] = []
     total = len(avatar.meshes)
     for k, mesh in enumerate(avatar.meshes):
@@ -119,11 +128,30 @@ def build_scene(avatar: Avatar, progress: ProgressSink | None = None) -> GltfSce
         "nodes": nodes,
         "meshes": meshes,
         "materials": materials.table,
+        **materials.textures.document(),
         "accessors": buf.accessors,
         "bufferViews": buf.views,
         "buffers": [{"byteLength": 0}],  # set when the buffer is complete
     }
     return scene
+
+
+def _uvs(mesh: AvatarMesh) -> np.ndarray | None:
+    """The mesh's ``(V, 2)`` UVs when it has one per vertex."""
+    if mesh.uvs is None or len(mesh.uvs) != mesh.vertex_count:
+        return None
+    return np.nan_to_num(np.asarray(mesh.uvs, dtype=np.float32).reshape(-1, 2))
+
+
+def _tangents(mesh: AvatarMesh, uvs: np.ndarray) -> np.ndarray:
+    """Unit ``(V, 4)`` float32 tangents with w = +-1 (the mesh's, else generated)."""
+    tan = mesh.tangents
+    if tan is None or len(tan) != mesh.vertex_count:
+        tan = vertex_tangents(mesh.positions, mesh.normals, uvs, mesh.indices)
+    tan = np.nan_to_num(np.asarray(tan, dtype=np.float64).reshape(-1, 4))
+    xyz = _unit_normals(tan[:, :3])
+    w = np.where(tan[:, 3] < 0, -1.0, 1.0).astype(np.float32)
+    return np.concatenate([xyz, w[:, None]], axis=1)
 
 
 def _mesh_json(mesh: AvatarMesh, origin: np.ndarray, names: tuple[str, ...], material: int,
@@ -140,6 +168,11 @@ def _mesh_json(mesh: AvatarMesh, origin: np.ndarray, names: tuple[str, ...], mat
             rgba = np.concatenate([rgba, np.ones((rgba.shape[0], 1))], axis=1)
         rgba16 = np.round(np.clip(rgba[:, :4], 0.0, 1.0) * 65535.0).astype(np.uint16)
         attributes["COLOR_0"] = buf.accessor(rgba16, target=ARRAY_BUFFER, normalized=True)
+    uvs = _uvs(mesh)
+    if uvs is not None:
+        attributes["TEXCOORD_0"] = buf.accessor(uvs, target=ARRAY_BUFFER)
+        if mesh.material.normal_texture is not None:
+            attributes["TANGENT"] = buf.accessor(_tangents(mesh, uvs), target=ARRAY_BUFFER)
     index_type = np.uint16 if mesh.vertex_count < 65535 else np.uint32  # 65535 is a restart
     indices = np.asarray(mesh.indices).astype(index_type).reshape(-1)
     prim: dict[str, Any] = {
@@ -166,6 +199,43 @@ def _unit_normals(normals: np.ndarray) -> np.ndarray:
     return n.astype(np.float32)
 
 
+class _Textures:
+    """Images (PNG in the buffer), samplers and textures, one per :class:`Texture` object."""
+
+    def __init__(self, buf: GlbBuffer) -> None:
+        self.buf = buf
+        self.images: list[dict[str, Any]] = []
+        self.samplers: list[dict[str, Any]] = []
+        self.textures: list[dict[str, Any]] = []
+        self._seen: dict[int, tuple[Texture, int]] = {}
+
+    def index(self, texture: Texture) -> int:
+        """The glTF texture index of ``texture`` (encoded the first time)."""
+        found = self._seen.get(id(texture))
+        if found is not None and found[0] is texture:
+            return found[1]
+        png = io.BytesIO()
+        Image.fromarray(np.ascontiguousarray(texture.pixels, dtype=np.uint8)).save(png, "PNG")
+        view = self.buf.view(np.frombuffer(png.getvalue(), dtype=np.uint8))
+        self.images.append({"bufferView": view, "mimeType": "image/png",
+                            "name": texture.name or f"texture{len(self.images)}"})
+        sampler = {"magFilter": _LINEAR, "minFilter": _LINEAR_MIPMAP_LINEAR,
+                   "wrapS": _WRAP_CODES.get(texture.wrap[0], 10497),
+                   "wrapT": _WRAP_CODES.get(texture.wrap[1], 10497)}
+        if sampler not in self.samplers:
+            self.samplers.append(sampler)
+        self.textures.append({"sampler": self.samplers.index(sampler),
+                              "source": len(self.images) - 1})
+        self._seen[id(texture)] = (texture, len(self.textures) - 1)
+        return len(self.textures) - 1
+
+    def document(self) -> dict[str, Any]:
+        """The ``images``, ``samplers`` and ``textures`` arrays (none when there are none)."""
+        if not self.textures:
+            return {}
+        return {"images": self.images, "samplers": self.samplers, "textures": self.textures}
+
+
 class _Materials:
     """One glTF material per distinct (part, material); named after the part.
 
@@ -173,15 +243,20 @@ class _Materials:
     material names, so a material called ``eye_left`` keeps an eyeball an eyeball.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, textures: _Textures) -> None:
         self.table: list[dict[str, Any]] = []
+        self.textures = textures
         self._seen: dict[tuple[object, ...], int] = {}
         self._per_part: dict[str, int] = {}
 
     def index(self, mesh: AvatarMesh) -> int:
         m = mesh.material
+        textured = _uvs(mesh) is not None
+        base = m.base_color_texture if textured else None
+        normal = m.normal_texture if textured else None
         key = (mesh.part, *(float(c) for c in m.base_color), float(m.roughness),
-               float(m.metallic), float(m.subsurface))
+               float(m.metallic), float(m.subsurface), id(base), id(normal),
+               float(m.normal_scale), m.alpha_mode, float(m.alpha_cutoff))
         found = self._seen.get(key)
         if found is not None:
             return found
@@ -198,6 +273,17 @@ class _Materials:
             },
             "extras": {"subsurface": float(np.clip(m.subsurface, 0.0, 1.0))},
         })
+        entry = self.table[-1]
+        if base is not None:
+            entry["pbrMetallicRoughness"]["baseColorTexture"] = {
+                "index": self.textures.index(base)}
+        if normal is not None:
+            entry["normalTexture"] = {"index": self.textures.index(normal),
+                                      "scale": float(m.normal_scale)}
+        if m.alpha_mode != "opaque":
+            entry["alphaMode"] = m.alpha_mode.upper()
+            if m.alpha_mode == "mask":
+                entry["alphaCutoff"] = float(max(m.alpha_cutoff, 0.0))
         self._seen[key] = len(self.table) - 1
         return self._seen[key]
 

@@ -73,6 +73,7 @@ from studio.project import (
     save_project,
     session_to_project,
 )
+from studio.qt.avatar_actions import AvatarActions
 from studio.qt.commands import ValueCommand
 from studio.qt.export_dialog import ExportDialog, ExportPlan, export_job
 from studio.qt.icons import icon
@@ -331,6 +332,7 @@ class MainWindow(QMainWindow):
         self.act_viseme_reset = a("&Reset lip sync to the analysis", self.reset_visemes, None,
                                   None, "Discard every hand correction of the visemes")
         self.act_about = a("&About Affect Studio", self.about)
+        self.avatar_actions = AvatarActions(self)
 
     def _build_menus_and_toolbar(self) -> None:
         bar = self.menuBar()
@@ -340,6 +342,8 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.act_save, self.act_save_as])
         file_menu.addSeparator()
         file_menu.addActions([self.act_audio, self.act_import_track, self.act_export])
+        file_menu.addSeparator()
+        file_menu.addActions(self.avatar_actions.file_actions())
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")
@@ -356,6 +360,7 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
         view.addAction(self.act_reset_layout)
+        self.avatar_actions.fill_menu(bar.addMenu("&Avatar"))
         play = bar.addMenu("&Playback")
         play.addActions([self.act_play, self.act_stop, self.act_back, self.act_forward,
                          self.act_start, self.act_end])
@@ -1080,7 +1085,11 @@ class MainWindow(QMainWindow):
             files = prepared.project.missing_files()
             listed = ", ".join(f"{role}: {files[role]}" for role in missing)
             self.show_error("Missing files", f"These files are missing: {listed} (move them back "
-                            "or choose them again, then save)")
+                            "or choose them again, then save)"
+                            + (" The default avatar is shown instead." if "avatar" in missing
+                               else ""))
+        elif prepared.avatar_problem:
+            self.show_error("Cannot use the project's avatar", prepared.avatar_problem)
 
     def save(self) -> bool:
         """Save to the current project file (asks for one the first time)."""

@@ -196,7 +196,7 @@ def test_loader_uses_the_new_spellings(tmp_path: Path) -> None:
 def test_loader_cuts_a_shared_shape_at_the_midline(tmp_path) -> None:
     import numpy as np
 
-    from renderers.loaders.gltf import midline_split
+    from renderers.loaders.face_points import midline_split
 
     x = np.linspace(-0.1, 0.1, 201)
     w = midline_split(x)

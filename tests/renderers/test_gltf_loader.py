@@ -245,7 +245,7 @@ def test_node_transforms_are_baked(tmp_path: Path) -> None:
 
 
 def test_external_buffer_next_to_the_file_loads(tmp_path: Path) -> None:
-    doc, blob = triangle_doc(uri="tri.bin")
+    doc, blob = triangle_doc(targets=1, names=["jawOpen"], uri="tri.bin")
     (tmp_path / "tri.bin").write_bytes(blob)
     assert load_avatar(write_gltf(tmp_path / "tri.gltf", doc)).meshes[0].vertex_count == 3
 
@@ -255,7 +255,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_unsupported_extension(tmp_path: Path) -> None:
-    path = tmp_path / "head.obj"
+    path = tmp_path / "head.fbx"
     path.write_text("v 0 0 0\n")
     expect_error(path, "unsupported", "glTF")
 
@@ -350,3 +350,25 @@ def test_no_meshes(tmp_path: Path) -> None:
     doc = {"asset": {"version": "2.0"}, "nodes": [{"name": "empty"}],
            "scenes": [{"nodes": [0]}], "scene": 0}
     expect_error(write_gltf(tmp_path / "empty.gltf", doc), "no triangle meshes")
+
+
+def test_a_mesh_without_morph_targets_is_refused(tmp_path: Path) -> None:
+    doc, _ = triangle_doc()
+    expect_error(write_gltf(tmp_path / "static.gltf", doc), "no morph targets", "shape keys")
+
+
+def test_primitives_with_different_target_counts_are_refused(tmp_path: Path) -> None:
+    doc, _ = triangle_doc(targets=2, names=["jawOpen", "mouthClose"])
+    prim = doc["meshes"][0]["primitives"][0]
+    doc["meshes"][0]["primitives"].append({**prim, "targets": prim["targets"][:1]})
+    expect_error(write_gltf(tmp_path / "uneven.gltf", doc), "different numbers of morph targets",
+                 "1, 2")
+
+
+def test_non_manifold_geometry_still_loads(tmp_path: Path) -> None:
+    """Heads are rarely closed (mouth bag, eye holes) and fans of faces share edges: fine."""
+    doc, _ = triangle_doc(targets=1, names=["jawOpen"])
+    doc["meshes"][0]["primitives"].append(dict(doc["meshes"][0]["primitives"][0]))  # same tri
+    avatar = load_avatar(write_gltf(tmp_path / "fan.gltf", doc))
+    assert [m.triangle_count for m in avatar.meshes] == [1, 1]
+    assert np.all(np.isfinite(avatar.meshes[0].normals))

@@ -64,7 +64,7 @@ def test_profile_option_and_sibling(capsys, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("make", "needle"), [
     (lambda d: d / "missing.glb", "not found"),
     (lambda d: d / "folder", "not found"),
-    (lambda d: _write(d / "face.obj", "v 0 0 0\n"), "unsupported avatar format"),
+    (lambda d: _write(d / "face.fbx", "v 0 0 0\n"), "unsupported avatar format"),
     (lambda d: _write(d / "face.glb", "not a glb"), "GLB"),
     (lambda d: _write(d / "face.gltf", "{"), "JSON"),
     (lambda d: _write(d / "face.gltf", '{"asset": {"version": "2.0"}}'), "no triangle meshes"),
