@@ -325,6 +325,7 @@ def _cmd_avatar_inspect(args: argparse.Namespace) -> int:
             "meshes": [{"name": m.name, "vertices": m.vertex_count,
                         "targets": len(m.target_names)} for m in meshes],
             "arkit": report.to_dict(),
+            "notes": list(avatar.notes),
         }, indent=2))
         return 0
     print(f"avatar:   {path.name}")
@@ -334,6 +335,8 @@ def _cmd_avatar_inspect(args: argparse.Namespace) -> int:
         print(f"  {m.name:<{width}}  {m.vertex_count:>8} vertices  "
               f"{len(m.target_names):>3} targets")
     print(report.format_text())
+    for note in avatar.notes:
+        print(f"note: {note}")
     return 0
 
 

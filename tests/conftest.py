@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,15 @@ def evaldata() -> Path:
     if not EVALDATA.is_dir():
         pytest.fail(f"evaluation data not found at {EVALDATA}; set AFFECT_SHARED_DIR")
     return EVALDATA
+
+
+@pytest.fixture
+def facecap(evaldata: Path, tmp_path: Path) -> Path:
+    """A copy of the plain facecap head (52 ARKit targets) alone in a fresh folder."""
+    folder = tmp_path / "avatars"
+    folder.mkdir()
+    return Path(shutil.copy(evaldata / "meshes" / "facecap" / "facecap_plain.glb",
+                            folder / "facecap_plain.glb"))
 
 
 @pytest.fixture(scope="session")

@@ -56,19 +56,44 @@ def fail(path: Path, what: str, todo: str) -> AvatarError:
     return AvatarError(f"{path.name}: {what}; {todo}")
 
 
-def read_document(path: Path) -> tuple[gl.GLTF2, bytes | None]:
-    """Read a ``.glb`` or ``.gltf`` file into a pygltflib document and its GLB binary chunk."""
+def read_avatar_bytes(path: Path, limit: int, *, kind: str, too_large: str,
+                      empty: str) -> bytes:
+    """The bytes of an avatar file, after checking it exists, is a file and is not too large.
+
+    Parameters
+    ----------
+    path
+        The file.
+    limit
+        Largest size accepted, in bytes.
+    kind
+        What to pick instead when the path is not a file (``"a .glb or .gltf file"``).
+    too_large, empty
+        What to do when the file is over ``limit`` or empty.
+
+    Raises
+    ------
+    AvatarError
+        One line saying what is wrong and what to do.
+    """
     if not path.exists():
         raise AvatarError(f"avatar file not found: {path}; check the path or pick another file")
     if not path.is_file():
-        raise AvatarError(f"avatar path is not a file: {path}; pick a .glb or .gltf file")
+        raise AvatarError(f"avatar path is not a file: {path}; pick {kind}")
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
+    if size > limit:
         raise fail(path, f"file is {size / 2**20:.0f} MB, larger than the "
-                   f"{MAX_FILE_BYTES // 2**20} MB limit", "decimate or split the avatar")
+                   f"{limit // 2**20} MB limit", too_large)
     if size == 0:
-        raise fail(path, "file is empty", "re-export the avatar as glTF 2.0 (.glb)")
-    data = path.read_bytes()
+        raise fail(path, "file is empty", empty)
+    return path.read_bytes()
+
+
+def read_document(path: Path) -> tuple[gl.GLTF2, bytes | None]:
+    """Read a ``.glb`` or ``.gltf`` file into a pygltflib document and its GLB binary chunk."""
+    data = read_avatar_bytes(path, MAX_FILE_BYTES, kind="a .glb or .gltf file",
+                             too_large="decimate or split the avatar",
+                             empty="re-export the avatar as glTF 2.0 (.glb)")
     if data[:4] == b"glTF":
         json_text, bin_chunk = _split_glb(path, data)
     else:

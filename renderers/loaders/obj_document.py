@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from renderers.errors import AvatarError
-from renderers.loaders.gltf_io import MAX_INDICES, MAX_VERTICES, fail
+from renderers.loaders.gltf_io import MAX_INDICES, MAX_VERTICES, fail, read_avatar_bytes
 from renderers.loaders.obj_text import (
     KIND_F,
     KIND_OTHER,
@@ -116,17 +116,8 @@ def read_obj_bytes(path: Path) -> bytes:
     AvatarError
         The file is missing, not a file, empty, or over :data:`MAX_OBJ_BYTES`.
     """
-    if not path.exists():
-        raise AvatarError(f"avatar file not found: {path}; check the path or pick another file")
-    if not path.is_file():
-        raise AvatarError(f"avatar path is not a file: {path}; pick an .obj file")
-    size = path.stat().st_size
-    if size > MAX_OBJ_BYTES:
-        raise fail(path, f"file is {size / 2**20:.0f} MB, larger than the "
-                   f"{MAX_OBJ_BYTES // 2**20} MB limit for OBJ files", "decimate the mesh")
-    if size == 0:
-        raise fail(path, "file is empty", _RE_EXPORT)
-    data = path.read_bytes()
+    data = read_avatar_bytes(path, MAX_OBJ_BYTES, kind="an .obj file",
+                             too_large="decimate the mesh", empty=_RE_EXPORT)
     if b"\0" in data[:65536]:
         raise fail(path, "is not a text OBJ file (it contains binary data)",
                    "export the mesh as Wavefront OBJ text")

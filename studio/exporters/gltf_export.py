@@ -2,7 +2,8 @@
 
 What the file holds (see "File formats (contract)" in the design guide):
 
-* every avatar mesh with its material, positions, normals, vertex colours, triangles and its
+* every avatar mesh with its material (base-colour and normal maps as PNG images, with
+  ``TEXCOORD_0`` and ``TANGENT``), positions, normals, vertex colours, triangles and its
   morph targets (``POSITION`` deltas, sparse where that is smaller), ``mesh.extras.targetNames``
   and zero default ``weights`` (node layout: :mod:`studio.exporters.gltf_scene`);
 * one animation, ``affectStudio``, sampled at the take's frame times ``i / fps`` with ``LINEAR``

@@ -106,7 +106,7 @@ class AvatarChoice:
 
 
 def avatar_summary(name: str, avatar: Avatar) -> str:
-    """One status-bar line: how many ARKit shapes ``avatar`` can show.
+    """One status-bar line: how many ARKit shapes ``avatar`` can show, and its first note.
 
     Examples
     --------
@@ -115,7 +115,11 @@ def avatar_summary(name: str, avatar: Avatar) -> str:
     'Default head: 52 of 52 ARKit shapes'
     """
     total = len(ARKIT_NAMES)
-    return f"{name}: {total - len(avatar.missing_arkit_shapes)} of {total} ARKit shapes"
+    line = f"{name}: {total - len(avatar.missing_arkit_shapes)} of {total} ARKit shapes"
+    if avatar.notes:
+        more = f" (+{len(avatar.notes) - 1} more)" if len(avatar.notes) > 1 else ""
+        line += f"; note: {avatar.notes[0]}{more}"
+    return line
 
 
 class AvatarActions(QObject):

@@ -433,7 +433,7 @@ def test_size_and_count_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         load_avatar(path)
     monkeypatch.undo()
     monkeypatch.setattr(obj_document_module, "MAX_OBJ_BYTES", 10)
-    with pytest.raises(AvatarError, match="larger than the .* limit for OBJ files"):
+    with pytest.raises(AvatarError, match="larger than the .* MB limit"):
         load_avatar(path)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,6 @@ import pytest
 from renderers.errors import AvatarError
 from renderers.loaders.mapping_profile import MappingProfile, load_profile, profile_path_for
 from studio.mapping_edit import MappingEdit, read_mapping_data, write_profile
-
-
-@pytest.fixture
-def facecap(evaldata: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copy(evaldata / "meshes" / "facecap" / "facecap_plain.glb",
-                            tmp_path / "facecap_plain.glb"))
 
 
 def test_reads_the_target_names_of_a_real_avatar(facecap: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import struct
 from pathlib import Path
 
@@ -35,15 +34,6 @@ def glb_bytes(doc: dict, blob: bytes) -> bytes:
     total = 12 + 8 + len(text) + 8 + len(blob)
     return (b"glTF" + struct.pack("<II", 2, total) + struct.pack("<I", len(text)) + b"JSON"
             + text + struct.pack("<I", len(blob)) + b"BIN\0" + blob)
-
-
-@pytest.fixture
-def facecap(evaldata: Path, tmp_path: Path) -> Path:
-    """A copy of the plain facecap head (52 ARKit targets) in its own folder."""
-    folder = tmp_path / "avatars"
-    folder.mkdir()
-    return Path(shutil.copy(evaldata / "meshes" / "facecap" / "facecap_plain.glb",
-                            folder / "facecap_plain.glb"))
 
 
 def truncated_glb(folder: Path, facecap: Path) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,15 +12,6 @@ from studio.qt.avatar_actions import AVATAR_FILTER
 from studio.qt.main_window import MainWindow
 
 LOAD_MS = 20_000
-
-
-@pytest.fixture
-def facecap(evaldata: Path, tmp_path: Path) -> Path:
-    """The plain facecap head copied into a fresh project folder."""
-    folder = tmp_path / "project"
-    folder.mkdir()
-    return Path(shutil.copy(evaldata / "meshes" / "facecap" / "facecap_plain.glb",
-                            folder / "facecap_plain.glb"))
 
 
 def open_avatar(qtbot, w: MainWindow, path: Path) -> None:  # noqa: ANN001

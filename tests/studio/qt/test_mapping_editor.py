@@ -23,14 +23,6 @@ from studio.qt.mapping_editor import NONE_TEXT, MappingEditor
 LOAD_MS = 20_000
 
 
-@pytest.fixture
-def facecap(evaldata: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "avatars"
-    folder.mkdir()
-    return Path(shutil.copy(evaldata / "meshes" / "facecap" / "facecap_plain.glb",
-                            folder / "facecap_plain.glb"))
-
-
 def skin_targets(w: MainWindow) -> dict[str, np.ndarray]:
     return next(m for m in w.session.avatar.meshes if m.morph_targets).morph_targets
 
