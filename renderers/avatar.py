@@ -164,6 +164,9 @@ class Avatar:
         Point the whole head rotates about (roughly the top of the neck), avatar space.
     source
         Where the avatar came from (a file path or ``"default"``), for provenance.
+    lips
+        What forms the lips when the avatar has its own viseme shapes: ``"auto"``, ``"arkit"``
+        or ``"visemes"`` (from its mapping profile; see :mod:`renderers.channel_drive`).
     notes
         What the loader could not use and left out (an undecodable texture...), one line
         each, for the CLI and the GUI to show.
@@ -174,6 +177,7 @@ class Avatar:
     head_pivot: np.ndarray = field(default_factory=lambda: np.zeros(3, dtype=np.float32))
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    lips: str = "auto"
 
     def mesh(self, part: MeshPart) -> AvatarMesh:
         """Return the first mesh of the given part; ``KeyError`` when there is none."""

@@ -126,20 +126,30 @@ class ChannelDrive:
     viseme_matrix: np.ndarray
 
     @classmethod
-    def for_targets(cls, names: Iterable[str]) -> ChannelDrive:
-        """The drive for an avatar whose meshes have targets named ``names``."""
+    def for_targets(cls, names: Iterable[str], lips: str = "auto") -> ChannelDrive:
+        """The drive for an avatar whose meshes have targets named ``names``.
+
+        ``lips`` is the avatar's choice (:attr:`renderers.avatar.Avatar.lips`): ``"auto"``
+        uses its visemes when it has ``viseme_aa`` and :data:`MIN_VOWELS` vowels, ``"arkit"``
+        never, ``"visemes"`` whenever it has any viseme shape.
+        """
         present = set(names)
         vowels = [v for v in VOWELS if v in present]
-        lips = "viseme_aa" in present and len(vowels) >= MIN_VOWELS
+        if lips == "arkit":
+            lips_from_visemes = False
+        elif lips == "visemes":
+            lips_from_visemes = any(v in present for v in VISEME_CHANNELS)
+        else:
+            lips_from_visemes = "viseme_aa" in present and len(vowels) >= MIN_VOWELS
         has_presets = any(e in present for e in EXPRESSION_CHANNELS)
         emotion_shapes = sum(s in present for s in EMOTION_SHAPES)
         expressions = has_presets and emotion_shapes < len(EMOTION_SHAPES) / 2
-        return cls(lips, expressions, _viseme_matrix(present))
+        return cls(lips_from_visemes, expressions, _viseme_matrix(present))
 
     @classmethod
     def for_avatar(cls, avatar: Avatar) -> ChannelDrive:
         """The drive for ``avatar`` (see :meth:`for_targets`)."""
-        return cls.for_targets(n for m in avatar.meshes for n in m.morph_targets)
+        return cls.for_targets((n for m in avatar.meshes for n in m.morph_targets), avatar.lips)
 
     def weights(self, pose: Pose) -> np.ndarray:
         """All :data:`~renderers.channels.CHANNEL_NAMES` weights for ``pose``, 0..1, float32."""

@@ -36,6 +36,7 @@ from renderers.arkit import ARKIT_NAMES
 from renderers.errors import AvatarError
 from renderers.loaders.arkit_match import MatchReport, build_report, unique_names
 from renderers.loaders.mapping_profile import (
+    LIPS_CHOICES,
     MAX_ENTRIES,
     MappingProfile,
     load_profile,
@@ -143,7 +144,7 @@ def write_profile(profile: MappingProfile, path: str | Path) -> Path | None:
         The folder cannot be written; an existing file is then left as it was.
     """
     p = Path(path)
-    if not profile.map:
+    if profile.is_empty:
         p.unlink(missing_ok=True)
         return None
     return save_profile(profile, p)
@@ -157,13 +158,16 @@ class MappingEdit:
     """
 
     def __init__(self, names: Iterable[str], overrides: dict[str, str | None],
-                 absent: dict[str, str | None]) -> None:
+                 absent: dict[str, str | None], lips: str = "auto") -> None:
         self.names: tuple[str, ...] = tuple(unique_names(names))
         self._overrides = dict(overrides)
         self._absent = dict(absent)
+        self.lips = lips
+        """What forms the lips (``"auto"``, ``"arkit"`` or ``"visemes"``: see
+        :data:`renderers.loaders.mapping_profile.LIPS_CHOICES`)."""
         self._automatic = build_report(self.names)
         self._report: MatchReport | None = None
-        self._initial = dict(self.profile().map)
+        self._initial = self.profile().to_json()
 
     @classmethod
     def start(cls, names: Iterable[str], profile: MappingProfile | None = None) -> MappingEdit:
@@ -172,7 +176,8 @@ class MappingEdit:
         present = set(listed)
         entries = dict(profile.map) if profile is not None else {}
         return cls(listed, {k: v for k, v in entries.items() if k in present},
-                   {k: v for k, v in entries.items() if k not in present})
+                   {k: v for k, v in entries.items() if k not in present},
+                   profile.lips if profile is not None else "auto")
 
     # -- what the loader will do ----------------------------------------------------------
 
@@ -200,7 +205,7 @@ class MappingEdit:
     @property
     def changed(self) -> bool:
         """Whether the profile to save differs from the one the edit started from."""
-        return dict(self.profile().map) != self._initial
+        return self.profile().to_json() != self._initial
 
     # -- edits -----------------------------------------------------------------------------
 
@@ -238,10 +243,25 @@ class MappingEdit:
         return [a for a in ARKIT_NAMES
                 if a != arkit and before[a] and not after.shape(a).sources]
 
+    def set_lips(self, choice: str) -> None:
+        """Choose what forms the lips (one of ``auto``, ``arkit``, ``visemes``).
+
+        Raises
+        ------
+        AvatarError
+            ``choice`` is none of them.
+        """
+        if choice not in LIPS_CHOICES:
+            raise AvatarError(f"lips must be one of {', '.join(LIPS_CHOICES)}, not "
+                              f"{choice[:40]!r}")
+        self.lips = choice
+        self._report = None
+
     def reset(self) -> None:
-        """Back to the automatic match: no entry at all."""
+        """Back to the automatic match: no entry at all, automatic lips."""
         self._overrides.clear()
         self._absent.clear()
+        self.lips = "auto"
         self._report = None
 
     # -- result ----------------------------------------------------------------------------
@@ -257,8 +277,9 @@ class MappingEdit:
                 entries = trial
         order = {name: i for i, name in enumerate(self.names)}
         kept = sorted(entries.items(), key=lambda kv: order[kv[0]])
-        return MappingProfile(dict(kept) | self._absent)
+        return MappingProfile(dict(kept) | self._absent, lips=self.lips)
 
-    @staticmethod
-    def _profile_of(entries: dict[str, str | None]) -> MappingProfile | None:
-        return MappingProfile(entries) if entries else None
+    def _profile_of(self, entries: dict[str, str | None]) -> MappingProfile | None:
+        if not entries and self.lips == "auto":
+            return None
+        return MappingProfile(entries, lips=self.lips)

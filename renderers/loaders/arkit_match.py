@@ -126,6 +126,8 @@ class MatchReport:
     expressions
         ``(channel, source)`` for each whole-face expression preset (``expression_happy`` ...)
         a VRM expression gives.
+    lips_choice
+        The profile's ``lips`` (``"auto"``, ``"arkit"`` or ``"visemes"``).
     """
 
     shapes: tuple[ShapeMatch, ...]
@@ -136,6 +138,7 @@ class MatchReport:
     source_count: int = 0
     profile: str = ""
     expressions: tuple[tuple[str, str], ...] = ()
+    lips_choice: str = "auto"
 
     def shape(self, arkit: str) -> ShapeMatch:
         """The entry of one ARKit name (``KeyError`` for a name outside ARKit-52)."""
@@ -169,7 +172,8 @@ class MatchReport:
     def lips(self) -> str:
         """``"visemes"`` when the avatar's own viseme shapes form the lips, else ``"arkit"``."""
         names = [*self.matched, *(viseme for viseme, _ in self.visemes)]
-        return "visemes" if ChannelDrive.for_targets(names).lips_from_visemes else "arkit"
+        drive = ChannelDrive.for_targets(names, self.lips_choice)
+        return "visemes" if drive.lips_from_visemes else "arkit"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (see ``docs/formats.md``)."""
@@ -337,4 +341,5 @@ def build_report(source_names: Iterable[str], profile: MappingProfile | None = N
         ignored=tuple(ignored), unused_profile=unused, source_count=len(names),
         profile=profile.source if profile is not None else "",
         expressions=tuple((e, expressions[e]) for e in EXPRESSION_CHANNELS if e in expressions),
+        lips_choice=profile.lips if profile is not None else "auto",
     )

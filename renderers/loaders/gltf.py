@@ -110,6 +110,8 @@ def load_gltf(path: str | Path, profile: MappingProfile | str | Path | None = No
     avatar = Avatar(name=name, meshes=meshes, source=str(path),
                     notes=list(textures_of(reader).notes))
     avatar.head_pivot = _head_pivot(doc, avatar, list(_walk(path, doc)))
+    if chosen is not None:
+        avatar.lips = chosen.lips
     if vrm is not None:
         apply_vrm(path, doc, reader, avatar, placed, vrm)
     return avatar

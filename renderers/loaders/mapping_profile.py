@@ -4,10 +4,15 @@ A profile is a small JSON file, by default ``<avatar stem>.mapping.json`` beside
 (``face.glb`` -> ``face.mapping.json``)::
 
     {"format": "affect-studio-mapping", "version": 1,
-     "map": {"Smile_Left": "mouthSmileLeft", "custom_blink": "eyeBlinkLeft", "junk": null}}
+     "map": {"Smile_Left": "mouthSmileLeft", "custom_blink": "eyeBlinkLeft", "junk": null},
+     "lips": "arkit"}
 
 Each entry names a morph target exactly as the file spells it and the ARKit shape it drives,
-or ``null`` to ignore the target. Targets not listed are matched automatically. The file is
+or ``null`` to ignore the target. Targets not listed are matched automatically. The optional
+``lips`` says what forms the lips of an avatar with its own viseme shapes: ``"auto"`` (the
+default: its visemes when it has enough of them, see :mod:`renderers.channel_drive`),
+``"arkit"`` (the ARKit shapes, visemes left still) or ``"visemes"`` (its visemes, however few,
+with stand-ins for the rest). The file is
 untrusted input: it is size-bounded and checked strictly, and every problem is one
 :class:`~renderers.errors.AvatarError` line.
 
@@ -33,9 +38,9 @@ from renderers.arkit import ARKIT_INDEX
 from renderers.errors import AvatarError
 from renderers.loaders.arkit_names import match_arkit_name
 
-__all__ = ["FORMAT", "MAX_ENTRIES", "MAX_PROFILE_BYTES", "VERSION", "MappingProfile",
-           "apply_profile", "load_profile", "profile_path_for", "resolve_profile",
-           "save_profile"]
+__all__ = ["FORMAT", "LIPS_CHOICES", "MAX_ENTRIES", "MAX_PROFILE_BYTES", "VERSION",
+           "MappingProfile", "apply_profile", "load_profile", "profile_path_for",
+           "resolve_profile", "save_profile"]
 
 FORMAT = "affect-studio-mapping"
 VERSION = 1
@@ -46,6 +51,8 @@ MAX_ENTRIES = 4096
 MAX_NAME_CHARS = 256
 """Longest target name a profile may list."""
 SUFFIX = ".mapping.json"
+LIPS_CHOICES: tuple[str, ...] = ("auto", "arkit", "visemes")
+"""Values of a profile's ``lips``."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,8 @@ class MappingProfile:
         The overrides; copied and made read-only. Values must be ARKit-52 names or ``None``.
     source
         Where the profile was read from (for messages and reports), empty when built in code.
+    lips
+        What forms the lips (one of :data:`LIPS_CHOICES`).
 
     Raises
     ------
@@ -67,14 +76,27 @@ class MappingProfile:
 
     map: Mapping[str, str | None] = field(default_factory=dict)
     source: str = ""
+    lips: str = "auto"
 
     def __post_init__(self) -> None:
-        _check_map(self.map, self.source or "mapping profile")
+        where = self.source or "mapping profile"
+        _check_map(self.map, where)
+        if self.lips not in LIPS_CHOICES:
+            raise AvatarError(f"{where}: 'lips' must be one of {', '.join(LIPS_CHOICES)}, not "
+                              f"{str(self.lips)[:40]!r}; fix the file")
         object.__setattr__(self, "map", MappingProxyType(dict(self.map)))
 
+    @property
+    def is_empty(self) -> bool:
+        """Whether the profile changes nothing (no entry, automatic lips)."""
+        return not self.map and self.lips == "auto"
+
     def to_json(self) -> dict[str, Any]:
-        """The file's JSON object."""
-        return {"format": FORMAT, "version": VERSION, "map": dict(self.map)}
+        """The file's JSON object (``lips`` only when it is not ``"auto"``)."""
+        out: dict[str, Any] = {"format": FORMAT, "version": VERSION, "map": dict(self.map)}
+        if self.lips != "auto":
+            out["lips"] = self.lips
+        return out
 
 
 def _check_map(entries: Any, where: str) -> None:
@@ -154,14 +176,18 @@ def load_profile(path: str | Path) -> MappingProfile:
     if type(version) is not int or version != VERSION:
         raise AvatarError(f"{where}: version {str(version)[:20]} is not supported (expected "
                           f"{VERSION}); update affect-studio or rewrite the file")
-    unknown = sorted(set(raw) - {"format", "version", "map"})
+    unknown = sorted(set(raw) - {"format", "version", "map", "lips"})
     if unknown:
         raise AvatarError(f"{where}: unknown key(s) {', '.join(k[:40] for k in unknown[:5])}; "
-                          "a profile has only 'format', 'version' and 'map'")
+                          "a profile has only 'format', 'version', 'map' and 'lips'")
     if "map" not in raw:
         raise AvatarError(f"{where}: 'map' is missing; add the target name -> ARKit name "
                           "object")
-    return MappingProfile(raw["map"], source=str(p))
+    lips = raw.get("lips", "auto")
+    if not isinstance(lips, str):
+        raise AvatarError(f"{where}: 'lips' must be one of {', '.join(LIPS_CHOICES)}; "
+                          "fix the file")
+    return MappingProfile(raw["map"], source=str(p), lips=lips)
 
 
 def save_profile(profile: MappingProfile, path: str | Path) -> Path:

@@ -102,7 +102,8 @@ def load_obj(path: str | Path, profile: MappingProfile | str | Path | None = Non
         meshes.append(mesh)
     _drop_still_targets(meshes)
     fix_eye_sides(meshes)
-    avatar = Avatar(name=path.stem, meshes=meshes, source=str(path), notes=notes)
+    avatar = Avatar(name=path.stem, meshes=meshes, source=str(path), notes=notes,
+                    lips=chosen.lips if chosen is not None else "auto")
     avatar.head_pivot = estimated_head_pivot(avatar)
     return avatar
 

@@ -97,18 +97,20 @@ class GlbBuffer:
         target: int | None = None,
         min_max: bool = False,
         normalized: bool = False,
+        kind: str | None = None,
     ) -> int:
         """Append ``data`` (``(count,)`` or ``(count, k)``) with its accessor; return its index.
 
         ``min_max`` records the per-component bounds (required for ``POSITION`` and for
-        animation inputs).
+        animation inputs); ``kind`` names the accessor type when the column count does not
+        (``"MAT4"`` for ``(count, 16)``).
         """
         arr = _little_endian(data)
         acc: dict[str, Any] = {
             "bufferView": self.view(arr, target),
             "componentType": _COMPONENT_TYPES[arr.dtype],
             "count": int(arr.shape[0]),
-            "type": _TYPES[_columns(arr)],
+            "type": kind or _TYPES[_columns(arr)],
         }
         if normalized:
             acc["normalized"] = True

@@ -17,6 +17,12 @@ wrap modes; ``TANGENT`` for normal-mapped meshes, generated from the UVs when th
 so DCC tools and game engines show the avatar as the viewport does. UVs are written as the
 viewport samples them (any texture transform of the source file already applied).
 
+A mesh that turns only partly with the head (a skinned body under the head:
+:attr:`~renderers.avatar.AvatarMesh.head_weights`) is written as a skinned mesh instead, in
+avatar space at the scene's root: its skin has two joints, a ``root`` node at the origin (then
+the scene's one root, with ``head`` under it) and ``head``, each vertex weighted ``1 - h`` and
+``h``, so a glTF player turns exactly the share of it the viewport turns.
+
 Morph targets keep the ARKit names the mesh has, in Apple's order, then any other names sorted;
 ``mesh.extras.targetNames`` lists them and ``mesh.weights`` starts at zero.
 """
@@ -40,6 +46,9 @@ __all__ = ["EYE_PARTS", "HEAD_NODE_NAME", "GltfScene", "build_scene", "eye_pivot
 
 HEAD_NODE_NAME = "head"
 """Name of the node that carries the head rotation."""
+
+ROOT_NODE_NAME = "root"
+"""Name of the root joint written when a mesh is skinned to the head (see the module notes)."""
 
 EYE_PARTS = ("eye_left", "eye_right")
 """Mesh parts that rotate on their own for gaze."""
@@ -104,10 +113,17 @@ def build_scene(avatar: Avatar, progress: ProgressSink | None = None) -> GltfSce
     materials = _Materials(_Textures(buf))
     meshes: list[dict[str, Any]] = []
     total = len(avatar.meshes)
+    roots = [0]
+    skinned = [m for m in avatar.meshes if _partly_head(m)]
+    if skinned:
+        nodes.append({"name": ROOT_NODE_NAME, "children": [0]})
+        roots = [len(nodes) - 1]
+        skin = _head_skin(buf, root=roots[0], pivot=pivot)
     for k, mesh in enumerate(avatar.meshes):
         progress.report(k / max(total, 1), f"mesh {k + 1}/{total}")
         is_eye = mesh.part in EYE_PARTS
-        origin = eye_pivot(mesh) if is_eye else pivot
+        partly = _partly_head(mesh)
+        origin = eye_pivot(mesh) if is_eye else (np.zeros(3, np.float32) if partly else pivot)
         names = target_order(mesh)
         meshes.append(_mesh_json(mesh, origin, names, materials.index(mesh), buf))
         node: dict[str, Any] = {"name": mesh.name or f"mesh{k}", "mesh": len(meshes) - 1}
@@ -115,17 +131,25 @@ def build_scene(avatar: Avatar, progress: ProgressSink | None = None) -> GltfSce
             node["translation"] = _floats(origin.astype(np.float64) - pivot.astype(np.float64))
         nodes.append(node)
         index = len(nodes) - 1
-        head["children"].append(index)
+        if partly:
+            _skin_to_head(meshes[-1], mesh, buf)
+            node["skin"] = 0
+            roots.append(index)  # glTF: a skinned mesh's node is a root, its transform unused
+        else:
+            head["children"].append(index)
         if names:
             scene.morph_nodes.append((index, names))
         if is_eye:
             scene.eye_nodes.append((index, mesh.part))
     progress.report(1.0, f"{total} meshes")
+    if not head["children"]:
+        del head["children"]  # glTF forbids empty lists
     scene.document = {
         "asset": {"version": "2.0", "generator": "Affect Studio"},
         "scene": 0,
-        "scenes": [{"name": avatar.name or "avatar", "nodes": [0]}],
+        "scenes": [{"name": avatar.name or "avatar", "nodes": roots}],
         "nodes": nodes,
+        **({"skins": [skin]} if skinned else {}),
         "meshes": meshes,
         "materials": materials.table,
         **materials.textures.document(),
@@ -134,6 +158,33 @@ def build_scene(avatar: Avatar, progress: ProgressSink | None = None) -> GltfSce
         "buffers": [{"byteLength": 0}],  # set when the buffer is complete
     }
     return scene
+
+
+def _partly_head(mesh: AvatarMesh) -> bool:
+    """Whether only part of ``mesh`` turns with the head (some head weight below 1)."""
+    h = mesh.head_weights
+    return h is not None and mesh.part not in EYE_PARTS and bool(np.any(np.asarray(h) < 1.0))
+
+
+def _head_skin(buf: GlbBuffer, *, root: int, pivot: np.ndarray) -> dict[str, Any]:
+    """The skin of partly-turning meshes: joints ``root`` (origin) and ``head`` (at ``pivot``)."""
+    inverse_bind = np.stack([np.eye(4), np.eye(4)]).astype(np.float32)
+    inverse_bind[1, :3, 3] = -np.asarray(pivot, dtype=np.float32)
+    matrices = inverse_bind.transpose(0, 2, 1).reshape(2, 16)  # column-major
+    return {"name": "head motion", "joints": [root, 0], "skeleton": root,
+            "inverseBindMatrices": buf.accessor(np.ascontiguousarray(matrices), kind="MAT4")}
+
+
+def _skin_to_head(gmesh: dict[str, Any], mesh: AvatarMesh, buf: GlbBuffer) -> None:
+    """Add ``JOINTS_0``/``WEIGHTS_0``: each vertex ``1 - h`` on ``root`` and ``h`` on ``head``."""
+    h = np.clip(np.nan_to_num(np.asarray(mesh.head_weights, dtype=np.float32)), 0.0, 1.0)
+    joints = np.zeros((mesh.vertex_count, 4), dtype=np.uint8)
+    joints[:, 1] = h > 0.0  # glTF: an unused influence points at joint 0
+    weights = np.zeros((mesh.vertex_count, 4), dtype=np.float32)
+    weights[:, 0], weights[:, 1] = 1.0 - h, h
+    attributes = gmesh["primitives"][0]["attributes"]
+    attributes["JOINTS_0"] = buf.accessor(joints, target=ARRAY_BUFFER)
+    attributes["WEIGHTS_0"] = buf.accessor(weights, target=ARRAY_BUFFER)
 
 
 def _uvs(mesh: AvatarMesh) -> np.ndarray | None:

@@ -6,7 +6,9 @@
   ``root/head/<EyeMesh>`` joint per eyeball at its pivot (the centre of its bounds when it has
   none), exactly the rigid transforms of :func:`renderers.rigid.mesh_matrix`;
 * each mesh skinned rigidly to one joint (eyeballs to their eye joint, everything else to
-  ``root/head``);
+  ``root/head``), except a skinned body that turns only partly with the head
+  (:attr:`~renderers.avatar.AvatarMesh.head_weights`): each of its points is weighted
+  ``1 - h`` on ``root`` and ``h`` on ``root/head``, as the renderer blends it;
 * each mesh's blend shapes, and which of them are bound to an animation channel. An eyeball
   with a pivot turns by the gaze rotation, so, as in :class:`renderers.deform.DrivenTargets`,
   its own ``eyeLook*`` shapes stay in the file but are not bound (that would turn it twice).

@@ -134,8 +134,21 @@ def _define_mesh(stage: Any, path: Any, plan: MeshPlan, skel_path: Any) -> None:
 
     binding = UsdSkel.BindingAPI.Apply(geom.GetPrim())
     binding.CreateSkeletonRel().SetTargets([skel_path])
-    binding.CreateJointIndicesPrimvar(constant=True, elementSize=1).Set(Vt.IntArray([plan.joint]))
-    binding.CreateJointWeightsPrimvar(constant=True, elementSize=1).Set(Vt.FloatArray([1.0]))
+    h = mesh.head_weights
+    if h is not None and plan.joint != 0 and mesh.part not in ("eye_left", "eye_right"):
+        # A skinned body: each point is 1 - h on the root joint and h on the head.
+        h = np.clip(np.nan_to_num(np.asarray(h, dtype=np.float32)), 0.0, 1.0)
+        joint_ids = np.zeros((len(h), 2), np.int32)
+        joint_ids[:, 1] = plan.joint
+        weights = np.stack([1.0 - h, h], axis=1).astype(np.float32)
+        binding.CreateJointIndicesPrimvar(constant=False, elementSize=2).Set(
+            Vt.IntArray.FromNumpy(joint_ids.reshape(-1)))
+        binding.CreateJointWeightsPrimvar(constant=False, elementSize=2).Set(
+            Vt.FloatArray.FromNumpy(weights.reshape(-1)))
+    else:
+        binding.CreateJointIndicesPrimvar(constant=True, elementSize=1).Set(
+            Vt.IntArray([plan.joint]))
+        binding.CreateJointWeightsPrimvar(constant=True, elementSize=1).Set(Vt.FloatArray([1.0]))
     binding.CreateGeomBindTransformAttr(Gf.Matrix4d(1.0))
     bound = plan.bound_shapes
     if bound:

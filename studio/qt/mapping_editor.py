@@ -39,6 +39,9 @@ from studio.mapping_edit import MappingData, MappingEdit, write_profile
 __all__ = ["NONE_TEXT", "MappingEditor"]
 
 NONE_TEXT = "(none)"
+LIPS_LABELS = {"auto": "Automatic", "arkit": "ARKit mouth shapes",
+               "visemes": "The avatar's own visemes"}
+"""The lips choices (:data:`renderers.loaders.mapping_profile.LIPS_CHOICES`) as shown."""
 """The combo entry for "no target drives this shape" (its target is ignored)."""
 ALERT = "#ff6b6b"
 """Colour of important shapes that nothing drives."""
@@ -120,6 +123,15 @@ class MappingEditor(QDialog):
         filter_label.setBuddy(self.filter_edit)
         row.addWidget(filter_label)
         row.addWidget(self.filter_edit, 1)
+        self.lips_combo = QComboBox()
+        for choice, label in LIPS_LABELS.items():
+            self.lips_combo.addItem(label, choice)
+        self.lips_combo.setToolTip(
+            "What forms the lips while speaking. Automatic uses the avatar's own viseme shapes "
+            "(viseme_aa ...) when it has enough of them, else the ARKit mouth shapes.")
+        self.lips_combo.currentIndexChanged.connect(self._lips_changed)
+        lips_label = QLabel("&Lips:")
+        lips_label.setBuddy(self.lips_combo)
         layout.addLayout(row)
 
         self.table = QTableWidget(len(ARKIT_NAMES), 3)
@@ -168,6 +180,8 @@ class MappingEditor(QDialog):
         for button in (self.reset_button, self.save_button, self.cancel_button):
             button.setAutoDefault(False)  # Return confirms a typed target name, nothing more
             button.setDefault(False)
+        buttons.addWidget(lips_label)
+        buttons.addWidget(self.lips_combo)
         buttons.addWidget(self.reset_button)
         buttons.addStretch(1)
         buttons.addWidget(self.save_button)
@@ -176,8 +190,8 @@ class MappingEditor(QDialog):
 
         QShortcut(QKeySequence.StandardKey.Find, self, self._focus_filter)
         QShortcut(QKeySequence.StandardKey.Save, self, self.save)
-        chain: list[QWidget] = [self.filter_edit, *self.combos.values(), self.reset_button,
-                                self.save_button, self.cancel_button]
+        chain: list[QWidget] = [self.filter_edit, *self.combos.values(), self.lips_combo,
+                                self.reset_button, self.save_button, self.cancel_button]
         for first, second in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(first, second)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -274,6 +288,16 @@ class MappingEditor(QDialog):
         self.accept()
         return True
 
+    def set_lips(self, choice: str) -> None:
+        """Choose what forms the lips (``auto``, ``arkit`` or ``visemes``; saved with Save)."""
+        self.edit.set_lips(choice)
+        self.status.setText(f"Lips: {LIPS_LABELS[choice]}.")
+        self._refresh()
+
+    def _lips_changed(self) -> None:
+        if not self._syncing:
+            self.set_lips(self.lips_combo.currentData())
+
     # ------------------------------------------------------------------ combos
 
     def _combo_changed(self, arkit: str) -> None:
@@ -326,13 +350,15 @@ class MappingEditor(QDialog):
                 how.setText(match.how)
                 how.setToolTip(_how_tip(match.how))
                 how.setForeground(QBrush(QColor(ALERT)) if alert else QBrush())
+            self.lips_combo.setCurrentIndex(self.lips_combo.findData(self.edit.lips))
         finally:
             self._syncing = False
         missing = report.important_missing
         self.summary.setText(
             f"{len(report.matched)} of {len(ARKIT_NAMES)} ARKit shapes driven. Important "
             f"shapes missing: {', '.join(missing) if missing else 'none'}."
-            + (f" Ignored targets: {', '.join(report.ignored)}." if report.ignored else ""))
+            + (f" Ignored targets: {', '.join(report.ignored)}." if report.ignored else "")
+            + (" The lips use the avatar's own visemes." if report.lips == "visemes" else ""))
         self.set_filter(self.filter_edit.text())
 
     @staticmethod

@@ -146,3 +146,29 @@ def test_loader_names_viseme_targets_by_channel(tmp_path: Path, evaldata: Path) 
     mesh = next(m for m in avatar.meshes if "viseme_aa" in m.morph_targets)
     assert "viseme_O" in mesh.morph_targets
     assert "viseme_aa" in DrivenTargets.from_mesh(mesh).names
+
+
+def test_a_profile_chooses_what_forms_the_lips(tmp_path: Path, evaldata: Path) -> None:
+    from renderers.errors import AvatarError
+    from renderers.loaders.mapping_profile import MappingProfile, load_profile, save_profile
+
+    src = evaldata / "meshes" / "facecap" / "facecap_plain.glb"
+    doc = gl.GLTF2().load(str(src))
+    head = next(m for m in doc.meshes if m.primitives[0].targets)
+    names = list(head.extras["targetNames"])
+    for old, new in (("jawOpen", "viseme_aa"), ("mouthFunnel", "viseme_O")):
+        names[names.index(old)] = new
+    head.extras["targetNames"] = names
+    path = tmp_path / "two_visemes.glb"
+    doc.save(str(path))
+    assert not ChannelDrive.for_avatar(load_gltf(path)).lips_from_visemes  # two are too few
+    save_profile(MappingProfile(lips="visemes"), tmp_path / "two_visemes.mapping.json")
+    forced = load_gltf(path)
+    assert forced.lips == "visemes" and ChannelDrive.for_avatar(forced).lips_from_visemes
+    assert load_profile(tmp_path / "two_visemes.mapping.json").to_json()["lips"] == "visemes"
+
+    rich = with_visemes(default_avatar())
+    rich.lips = "arkit"
+    assert not ChannelDrive.for_avatar(rich).lips_from_visemes
+    with pytest.raises(AvatarError, match="'lips' must be one of auto, arkit, visemes"):
+        MappingProfile(lips="teeth")

@@ -383,3 +383,23 @@ def test_sculpted_visemes_are_animated_as_the_viewport_drives_them(known_take, o
         for j, name in enumerate(names):
             assert got[i, j] == pytest.approx(float(want[CHANNEL_INDEX[name]]), abs=1e-6)
     assert got[:, names.index("viseme_aa")].max() > 0.1
+
+
+def test_a_skinned_body_turns_only_its_head_share(known_take, out_dir, tmp_path):
+    from tests.renderers.test_skinned_avatar import skinned_glb
+
+    skinned_glb(tmp_path / "body.glb")
+    avatar = load_avatar(tmp_path / "body.glb")
+    out = GlbExporter().export(known_take, avatar, out_dir / "body_take.glb")
+    report = validate(out)
+    assert report["errors"] == 0 and report["warnings"] == 0, report["messages"]
+    doc, blob = _document(out)
+    (skin,) = doc.skins
+    assert [doc.nodes[j].name for j in skin.joints] == ["root", "head"]
+    back = load_gltf(out)
+    (mesh,) = avatar.meshes
+    (again,) = back.meshes
+    np.testing.assert_allclose(again.positions, mesh.positions, atol=1e-5)
+    np.testing.assert_allclose(again.head_weights, mesh.head_weights, atol=1e-6)
+    np.testing.assert_allclose(back.head_pivot, avatar.head_pivot, atol=1e-6)
+    assert set(again.morph_targets) == set(mesh.morph_targets)

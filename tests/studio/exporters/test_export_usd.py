@@ -294,3 +294,28 @@ def test_progress_reaches_the_end(tmp_path: Path, usd_take: Take, recorder) -> N
     fractions = [fraction for fraction, _ in recorder.events]
     assert fractions and fractions[0] == 0.0 and fractions[-1] == 1.0
     assert fractions == sorted(fractions)
+
+
+def test_a_skinned_body_turns_only_its_head_share(tmp_path: Path, usd_take: Take) -> None:
+    """A body below the head stays still in UsdSkel as in the renderer; 0 validation errors."""
+    import pxr.UsdValidation  # noqa: F401 - installed by the test command (the "usd" extra)
+    from pxr import Usd
+
+    from renderers.loaders import load_avatar
+    from studio.exporters.usd_validate import validate_usd
+    from tests.renderers.test_skinned_avatar import skinned_glb
+
+    skinned_glb(tmp_path / "body.glb")
+    avatar = load_avatar(tmp_path / "body.glb")
+    out = UsdExporter().export(usd_take, avatar, tmp_path / "body.usda")
+    assert validate_usd(out) == []
+    stage = Usd.Stage.Open(str(out))
+    frame = 31
+    pose = usd_take.curves.pose_at(frame / usd_take.curves.fps)
+    assert abs(float(pose.head_rotation[0])) > 1.0  # the head really turns at this frame
+    (got,) = _usd_skinned_points(stage, frame)
+    (mesh,) = avatar.meshes
+    want = deform_mesh(mesh, pose, avatar.head_pivot)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    body = mesh.head_weights == 0.0
+    np.testing.assert_allclose(got[body], mesh.positions[body], atol=1e-6)

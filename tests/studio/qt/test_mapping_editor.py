@@ -231,3 +231,23 @@ def test_mapping_needs_an_avatar_file(window: MainWindow) -> None:
     window.avatar_actions.edit_mapping()  # e.g. reached some other way: says why, opens nothing
     assert window.avatar_actions.editor is None
     assert "default avatar has no file" in window.statusBar().currentMessage()
+
+
+def test_the_lips_choice_is_saved_and_used(
+    window: MainWindow, qtbot, facecap: Path  # noqa: ANN001
+) -> None:
+    editor = open_editor(qtbot, window, facecap)
+    assert editor.lips_combo.currentData() == "auto"
+    editor.lips_combo.setCurrentIndex(editor.lips_combo.findData("arkit"))
+    assert editor.edit.lips == "arkit" and "ARKit mouth shapes" in editor.status.text()
+    editor.save_button.click()
+    saved = json.loads(profile_path_for(facecap).read_text(encoding="utf-8"))
+    assert saved == {"format": "affect-studio-mapping", "version": 1, "map": {},
+                     "lips": "arkit"}
+    qtbot.waitUntil(lambda: window.session.avatar.lips == "arkit", timeout=LOAD_MS)
+    again = open_editor(qtbot, window, facecap)
+    assert again.lips_combo.currentData() == "arkit"
+    again.reset_button.click()
+    assert again.lips_combo.currentData() == "auto"
+    again.save_button.click()
+    assert not profile_path_for(facecap).exists()
