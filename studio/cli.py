@@ -214,61 +214,28 @@ def _progress_sink(json_progress: bool) -> Any:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from generators.progress import NullProgress, SubProgress
-    from studio.exporters.base import check_writable, exporter_for
-    from studio.session import Session
+    from generators.progress import NullProgress
+    from studio.render_spec import RenderSpec, render
 
     outputs = [Path(o) for o in args.output]
     if len({o.resolve() for o in outputs}) != len(outputs):
         raise UsageError("the same output is given twice (each -o needs its own file)")
-    for out in outputs:  # reject bad outputs before any work
-        exporter_for(out)
-        check_writable(out)
-    transcript = _read_transcript(args.transcript)
-
-    session = Session()
-    session.settings.fps = args.fps
-    session.settings.width, session.settings.height = args.size
-    session.seed = args.seed
-    session.load_audio(args.audio)
-    session.set_transcript(transcript)
-    session.set_language(args.language)
-    if args.visemes:
-        from studio.viseme_track_file import load_viseme_track
-
-        assert session.audio is not None
-        session.set_visemes(load_viseme_track(args.visemes, session.audio.duration))
-    session.set_intensity(args.intensity)
-    changes: dict[str, float] = {}
-    if args.emotion_track:
-        from studio.emotion_track_file import load_emotion_track
-
-        track = load_emotion_track(args.emotion_track)
-        session.set_emotion_track(track)
-        changes["emotion_transition"] = track.transition
-    else:
-        session.set_prompt(args.prompt)
+    controls = {}
     if args.transition is not None:
-        changes["emotion_transition"] = args.transition
+        controls["emotion_transition"] = args.transition
     if args.follow_voice is not None:
-        changes["follow_voice"] = args.follow_voice
-    if changes:
-        session.set_controls(session.controls.replace(**changes))
-    session.set_avatar_path(args.avatar)
-    if args.avatar or any(o.suffix.lower() == ".mp4" for o in outputs):
-        _ = session.avatar  # load (and validate) the avatar before the long work
-
+        controls["follow_voice"] = args.follow_voice
+    spec = RenderSpec(
+        audio=Path(args.audio), transcript=_read_transcript(args.transcript),
+        language=args.language, prompt=args.prompt,
+        emotion_track=Path(args.emotion_track) if args.emotion_track else None,
+        visemes=Path(args.visemes) if args.visemes else None, intensity=args.intensity,
+        controls=controls, avatar=Path(args.avatar) if args.avatar else None,
+        fps=args.fps, size=args.size, seed=args.seed,
+    )
     sink = _progress_sink(args.json_progress)
-    progress = sink or NullProgress()
     try:
-        gen_share = 0.3 if any(o.suffix.lower() == ".mp4" for o in outputs) else 0.9
-        session.generate(progress=SubProgress(progress, 0.0, gen_share))
-        written = []
-        span = (1.0 - gen_share) / len(outputs)
-        for i, out in enumerate(outputs):
-            start = gen_share + i * span
-            written.append(session.export(out, progress=SubProgress(progress, start, start + span)))
-        progress.report(1.0, "done")
+        written = render(spec, outputs, progress=sink or NullProgress())
     finally:
         if sink is not None:
             sink.close()
