@@ -32,8 +32,10 @@ __all__ = [
     "MIN_SIMILARITY",
     "SimilarWord",
     "closest_emotion_word",
+    "get_vocabulary",
     "is_ready",
     "vocabulary_size",
+    "vote",
     "warm_up_in_background",
 ]
 
@@ -89,7 +91,8 @@ class SimilarWord:
 
 
 class _Vocabulary:
-    """Embeddings of every lexicon word and table description (built on first use)."""
+    """Embeddings of every lexicon word and table description, and of the everyday situations
+    of :mod:`generators.emotion.situations` (built on first use)."""
 
     def __init__(self) -> None:
         lex = get_lexicon()
@@ -110,47 +113,63 @@ class _Vocabulary:
         anchors = [_TEMPLATE.format(a) for a in NON_EMOTION_ANCHORS]
         vectors = cached_embeddings(self.encoder, texts + anchors)
         self.vectors, self.anchors = vectors[: len(texts)], vectors[len(texts) :]
+        from generators.emotion.situations import situation_entries
+
+        self.situations, neutral, sentences = situation_entries()
+        self.situation_neutral = np.asarray(neutral, dtype=bool)
+        self.situation_vectors = cached_embeddings(self.encoder, sentences)
         self.encoder.encode([_TEMPLATE.format("calm")])  # warm up, so the first prompt is fast
 
     def closest(self, text: str) -> SimilarWord:
         query = self.encoder.encode([_TEMPLATE.format(text)])[0]
         scores = self.vectors @ query
         margin = float(scores.max() - (self.anchors @ query).max())
-        order = np.argsort(-scores)[:NEIGHBOURS]
-        best = float(scores[order[0]])
-        votes = np.exp(SHARPNESS * (scores[order] - best))
-        votes = votes / votes.sum()
-        mixture: dict[str, float] = {}
-        level = 0.0
-        for vote, j in zip(votes, order, strict=True):
-            entry = self.entries[int(j)]
-            for name, w in entry.mixture.items():
-                mixture[name] = mixture.get(name, 0.0) + float(vote) * w
-            level += float(vote) * entry.intensity
-        mixture = {k: v for k, v in mixture.items() if v >= 0.05}
-        total = sum(mixture.values())
-        mixture = {k: v / total for k, v in sorted(mixture.items(), key=lambda kv: -kv[1])}
-        # VAD from the neighbours that agree with the reading (same dominant basic emotion), so
-        # opposite neighbours do not average the valence away.
-        table = get_emotion_table()
-        family = table.dominant_family(mixture)
-        agree = [
-            (float(v), self.entries[int(j)])
-            for v, j in zip(votes, order, strict=True)
-            if table.dominant_family(self.entries[int(j)].mixture) == family
-        ]
-        weight = sum(v for v, _ in agree)
-        vad = sum(v * np.asarray(e.vad) for v, e in agree) / weight if agree else np.zeros(3)
-        entry = WordEntry(text, mixture, level, (float(vad[0]), float(vad[1]), float(vad[2])))
-        near = tuple((self.entries[int(j)].word, float(scores[j])) for j in order[:3])
-        return SimilarWord(text, entry, best, near, margin)
+        return vote(text, scores, self.entries, margin)
+
+
+def vote(text: str, scores: np.ndarray, entries: list[WordEntry], margin: float = 0.0,
+         neighbours: int = NEIGHBOURS, sharpness: float = SHARPNESS) -> SimilarWord:
+    """The reading of ``text`` by the closest of ``entries`` (``scores``: their similarities).
+
+    The ``neighbours`` best vote, each weighted by ``exp(sharpness * (similarity - best))``;
+    their mixtures and intensities are averaged with those weights, and their VAD among the
+    voters that agree with the reading's dominant basic emotion (so opposite neighbours do not
+    average the valence away).
+    """
+    order = np.argsort(-scores)[:neighbours]
+    best = float(scores[order[0]])
+    votes = np.exp(sharpness * (scores[order] - best))
+    votes = votes / votes.sum()
+    mixture: dict[str, float] = {}
+    level = 0.0
+    for weight, j in zip(votes, order, strict=True):
+        entry = entries[int(j)]
+        for name, w in entry.mixture.items():
+            mixture[name] = mixture.get(name, 0.0) + float(weight) * w
+        level += float(weight) * entry.intensity
+    mixture = {k: v for k, v in mixture.items() if v >= 0.05}
+    total = sum(mixture.values())
+    mixture = {k: v / total for k, v in sorted(mixture.items(), key=lambda kv: -kv[1])}
+    table = get_emotion_table()
+    family = table.dominant_family(mixture)
+    agree = [
+        (float(v), entries[int(j)])
+        for v, j in zip(votes, order, strict=True)
+        if table.dominant_family(entries[int(j)].mixture) == family
+    ]
+    weight = sum(v for v, _ in agree)
+    vad = sum(v * np.asarray(e.vad) for v, e in agree) / weight if agree else np.zeros(3)
+    entry = WordEntry(text, mixture, level, (float(vad[0]), float(vad[1]), float(vad[2])))
+    near = tuple((entries[int(j)].word, float(scores[j])) for j in order[:3])
+    return SimilarWord(text, entry, best, near, margin)
 
 
 _lock = threading.Lock()
 _vocabulary: _Vocabulary | None = None
 
 
-def _get_vocabulary() -> _Vocabulary:
+def get_vocabulary() -> _Vocabulary:
+    """The embedded known words and situations (loaded once, thread-safe)."""
     global _vocabulary
     with _lock:
         if _vocabulary is None:
@@ -176,7 +195,7 @@ def warm_up_in_background() -> threading.Thread | None:
 
     def load() -> None:
         try:
-            _get_vocabulary()
+            get_vocabulary()
         except Exception:  # noqa: BLE001 - the first real use reports the error
             return
 
@@ -187,7 +206,7 @@ def warm_up_in_background() -> threading.Thread | None:
 
 def vocabulary_size() -> int:
     """Number of known phrases an unknown word is compared with (loads the encoder)."""
-    return len(_get_vocabulary().entries)
+    return len(get_vocabulary().entries)
 
 
 def closest_emotion_word(text: str) -> SimilarWord | None:
@@ -210,7 +229,7 @@ def closest_emotion_word(text: str) -> SimilarWord | None:
         If the sentence-encoder model is not installed (see
         :mod:`generators.emotion.text_encoder`).
     """
-    match = _get_vocabulary().closest(text)
+    match = get_vocabulary().closest(text)
     if match.similarity < MIN_SIMILARITY or match.margin < MIN_MARGIN:
         return None
     return match

@@ -390,9 +390,14 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
     notes: list[str] = []
     if not components and not unknown and rule_words:  # "simmering": read the rule words
         unknown.append((clause + 1, rule_words, _Pending()))
+    unknown_words = sum(len(words) for _, words, _ in unknown)
+    if not components and by_meaning and unknown_words >= _situation_words():
+        components = _read_situation(prompt, lex, intensity, notes)  # a sentence, as a whole
     components = _read_unknown_words(
         components, unknown, lex, intensity, notes, typos=typos, by_meaning=by_meaning
     )
+    if not components and unknown and by_meaning:  # a short phrase no single word explains
+        components = _read_situation(prompt, lex, intensity, notes)
     if not components:
         if unknown:
             word = unknown[0][1][0]
@@ -471,6 +476,31 @@ def _read_unknown_words(
         notes.append(f"{text!r} is not in the lexicon: read by meaning as closest to {near}")
     out.sort(key=lambda c: c.clause)
     return out
+
+
+def _situation_words() -> int:
+    from generators.emotion.situations import MIN_WORDS
+
+    return MIN_WORDS
+
+
+def _read_situation(
+    prompt: str, lex: Lexicon, intensity: float | None, notes: list[str]
+) -> list[_Component]:
+    """The whole prompt read as a situation (:mod:`generators.emotion.situations`)."""
+    from generators.emotion.situations import read_situation
+    from generators.emotion.text_encoder import encoder_available
+
+    if not encoder_available():
+        return []
+    reading = read_situation(prompt)
+    if reading is None:
+        return []
+    comp = _component(lex, reading.entry, _Pending(), intensity)
+    comp.word = prompt.strip()
+    near = ", ".join(f"{w!r} {sim:.2f}" for w, sim in reading.neighbours[:2])
+    notes.append(f"no emotion word: read as a situation like {near}")
+    return [comp]
 
 
 def _with_regions(

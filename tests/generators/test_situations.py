@@ -1,0 +1,49 @@
+"""Prompts that name no emotion are read by the situation they describe."""
+
+from __future__ import annotations
+
+import pytest
+
+from generators.emotion.parse import parse_prompt
+from generators.emotion.situations import situations
+from generators.emotion.table import get_emotion_table
+from generators.errors import PromptError
+
+
+def test_the_shipped_situations_use_table_emotions_and_cover_every_basic_family() -> None:
+    table = get_emotion_table()
+    found = situations()
+    assert len(found) >= 60
+    families = {table.dominant_family({s.emotion: 1.0}) for s in found}
+    assert families >= {"happiness", "sadness", "anger", "fear", "surprise", "disgust",
+                        "contempt", "neutral"}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sign", "family"),
+    [
+        ("I lost my best friend to cancer last year", -1, "sadness"),
+        ("we finally bought our first home together", 1, "happiness"),
+        ("someone keeps stealing my lunch from the office fridge", -1, "anger"),
+        ("a strange man is standing outside my window at night", -1, "fear"),
+    ],
+)
+def test_a_situation_is_read_with_the_expected_valence(prompt: str, sign: int,
+                                                       family: str) -> None:
+    state = parse_prompt(prompt)
+    assert state.valence * sign > 0.2, (state.mixture, state.valence)
+    table = get_emotion_table()
+    assert table.dominant_family(state.mixture) == family, state.mixture
+    assert any("read as a situation" in note for note in state.notes), state.notes
+
+
+def test_plain_statements_and_gibberish_still_have_no_emotion() -> None:
+    with pytest.raises(PromptError, match="unknown emotion"):
+        parse_prompt("the report has four sections")
+    with pytest.raises(PromptError, match="unknown emotion"):
+        parse_prompt("xyzzy")
+
+
+def test_without_reading_by_meaning_a_situation_is_an_error() -> None:
+    with pytest.raises(PromptError):
+        parse_prompt("my cat was run over by a truck", by_meaning=False)
