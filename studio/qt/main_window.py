@@ -9,10 +9,8 @@ changed, otherwise the cheap mapping stage on the UI thread.
 
 from __future__ import annotations
 
-import filecmp
 import gc
 import os
-import shutil
 import time
 import uuid
 from dataclasses import replace
@@ -64,6 +62,7 @@ from studio.analysis_process import AnalysisProcess
 from studio.emotion_edit import remove_at, segment_index_at, split_at, with_prompt_at
 from studio.emotion_track_file import load_emotion_track
 from studio.errors import ProjectError, StudioError
+from studio.media_copy import CopiedMedia, copy_media_into, copy_question, find_outside
 from studio.project import (
     PROJECT_SUFFIX,
     PreparedProject,
@@ -1095,7 +1094,7 @@ class MainWindow(QMainWindow):
         """Save to the current project file (asks for one the first time)."""
         if self.project_path is None:
             return self.save_as()
-        return self.save_to(self.project_path)
+        return self.save_to(self.project_path, offer_copy=True)
 
     def save_as(self) -> bool:
         """Ask where to save the project, then save it."""
@@ -1123,22 +1122,19 @@ class MainWindow(QMainWindow):
         """
         dest = Path(os.path.abspath(dest))
         self.emotion_panel.flush()
-        outside = self._media_outside(dest.parent)
+        clip = self.session.audio
+        outside = find_outside(dest.parent, audio=clip.source if clip is not None else None,
+                               avatar=self.session.avatar_path)
         if outside:
             copy = copy_media
             if copy is None and offer_copy:
-                copy = QMessageBox.question(
-                    self, "Copy the voice line?",
-                    f"{outside.name} is outside the project folder {dest.parent}. Copy it into "
-                    "that folder so the project can be moved with its media?",
-                ) == QMessageBox.StandardButton.Yes
+                title, text = copy_question(outside, dest.parent)
+                copy = QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
             if copy:
                 try:
-                    self._copy_audio_into(dest.parent)
-                except OSError as exc:
-                    self.show_error("Cannot save the project",
-                                    f"cannot copy {outside.name} into {dest.parent}: "
-                                    f"{exc.strerror or exc}")
+                    self._use_copies(copy_media_into(outside, dest.parent))
+                except ProjectError as exc:
+                    self.show_error("Cannot save the project", str(exc))
                     return False
         try:
             save_project(session_to_project(self.session), dest)
@@ -1153,34 +1149,16 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Saved {dest.name}", 5000)
         return True
 
-    def _media_outside(self, folder: Path) -> Path | None:
+    def _use_copies(self, copied: CopiedMedia) -> None:
+        """Point the session at media copied into the project folder (same content)."""
         clip = self.session.audio
-        if clip is None or not clip.source:
-            return None
-        source = Path(os.path.abspath(clip.source))
-        try:
-            source.resolve().relative_to(folder.resolve())
-        except ValueError:
-            return source
-        return None
-
-    def _copy_audio_into(self, folder: Path) -> None:
-        clip = self.session.audio
-        assert clip is not None
-        source = Path(clip.source)
-        target = folder / source.name
-        n = 1
-        while target.exists() and not _same_file_content(source, target):
-            target = folder / f"{source.stem}-{n}{source.suffix}"
-            n += 1
-        if not target.exists():
-            tmp = target.with_name(f".{target.name}.part")
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, target)
-        moved = replace(clip, source=str(target))
-        self.session.audio = moved  # same samples, new home: the analysis stays valid
-        self.playback.set_media(str(target), moved.duration, self.session.settings.fps)
-        self._update_clip_label()
+        if copied.audio is not None and clip is not None:
+            moved = replace(clip, source=str(copied.audio))
+            self.session.audio = moved  # same samples, new home: the analysis stays valid
+            self.playback.set_media(str(copied.audio), moved.duration, self.session.settings.fps)
+            self._update_clip_label()
+        if copied.avatar is not None:  # the same files: the loaded avatar stays valid
+            self.session.use_avatar(copied.avatar, self.session.avatar)
 
     # ------------------------------------------------------------------ recent files
 
@@ -1364,13 +1342,6 @@ class MainWindow(QMainWindow):
         self.mapper.shutdown()
         self.analysis_process.close()
         discard_recovery(recovery_folder() / f"{self.instance_id}.recovery.json")
-
-
-def _same_file_content(a: Path, b: Path) -> bool:
-    try:
-        return filecmp.cmp(a, b, shallow=False)
-    except OSError:
-        return False
 
 
 __all__ = ["APP_TITLE", "MainWindow", "recovery_folder", "settings"]
