@@ -12,9 +12,11 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 
 bash installer/install.sh --dev
-# OpenUSD for the .usda/.usd export tests: the optional "usd" extra (usd-core, large, so
-# install.sh leaves it out).
-.venv/bin/python -m pip install -q -e ".[usd]"
+# OpenUSD for the .usda/.usd export tests and Ray for the Ray batch backend's tests: the
+# optional "usd" and "cluster" extras (usd-core and ray, large, so install.sh leaves them out).
+.venv/bin/python -m pip install -q -e ".[usd,cluster]"
+# The Ray tests start a local Ray instance: it must not report usage over the network.
+export RAY_USAGE_STATS_ENABLED=0
 
 # Node.js may already be there, installed another way: then only eSpeak NG and Xvfb (a
 # virtual screen for the tests of the real OpenGL window, started by the tests) are needed.

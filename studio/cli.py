@@ -1,7 +1,7 @@
 """The ``affect-studio`` command line (no Qt import; heavy modules load per command).
 
 Exit codes: 0 success, 2 bad input (one ``error: ...`` line on stderr), 1 internal error,
-130 interrupted.
+3 a batch ran but some of its jobs failed, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -164,6 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "matching (default: FILE's <name>.mapping.json when present)")
     inspect.add_argument("--json", action="store_true", help="print JSON (default: readable text)")
     inspect.set_defaults(func=_cmd_avatar_inspect)
+
+    from studio.batch.command import add_batch_command
+
+    add_batch_command(sub)
     return parser
 
 

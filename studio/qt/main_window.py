@@ -73,6 +73,7 @@ from studio.project import (
     session_to_project,
 )
 from studio.qt.avatar_actions import AvatarActions
+from studio.qt.batch_actions import BatchActions
 from studio.qt.commands import ValueCommand
 from studio.qt.export_dialog import ExportDialog, ExportPlan, export_job
 from studio.qt.icons import icon
@@ -332,6 +333,7 @@ class MainWindow(QMainWindow):
                                   None, "Discard every hand correction of the visemes")
         self.act_about = a("&About Affect Studio", self.about)
         self.avatar_actions = AvatarActions(self)
+        self.batch_actions = BatchActions(self)
 
     def _build_menus_and_toolbar(self) -> None:
         bar = self.menuBar()
@@ -341,6 +343,7 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.act_save, self.act_save_as])
         file_menu.addSeparator()
         file_menu.addActions([self.act_audio, self.act_import_track, self.act_export])
+        file_menu.addActions(self.batch_actions.file_actions())
         file_menu.addSeparator()
         file_menu.addActions(self.avatar_actions.file_actions())
         file_menu.addSeparator()
@@ -1340,6 +1343,7 @@ class MainWindow(QMainWindow):
         self.loader.shutdown()
         self.analyser.shutdown()
         self.mapper.shutdown()
+        self.batch_actions.shutdown()
         self.analysis_process.close()
         discard_recovery(recovery_folder() / f"{self.instance_id}.recovery.json")
 
