@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import importlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -87,8 +88,12 @@ def _ctrl_c_cancels(cancel: Any, json_lines: bool) -> Iterator[None]:
             raise KeyboardInterrupt
         cancel.cancel()
         note = "running jobs end at their next step (press Ctrl-C again to stop at once)"
-        sys.stderr.write(json.dumps({"event": "stopping", "message": note}) + "\n"
-                         if json_lines else f"\nstopping: {note}\n")
+        text = (json.dumps({"event": "stopping", "message": note}) + "\n"
+                if json_lines else f"\nstopping: {note}\n")
+        # Straight to the file descriptor: the handler may interrupt a write to sys.stderr,
+        # and writing through the same buffered stream then raises (reentrant call).
+        with contextlib.suppress(OSError):
+            os.write(sys.stderr.fileno(), text.encode())
 
     previous = signal.signal(signal.SIGINT, handler)
     try:
