@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +62,27 @@ class Recorder:
 
     def report(self, fraction: float, message: str) -> None:
         self.events.append((fraction, message))
+
+
+@contextmanager
+def unwritable(folder: Path) -> Iterator[bool]:
+    """``folder`` made unwritable (``chattr +i`` too, where root ignores the mode bits);
+    yields whether that worked."""
+    folder.chmod(0o555)
+    immutable = False
+    if os.access(folder, os.W_OK) and shutil.which("chattr"):
+        immutable = subprocess.run(["chattr", "+i", str(folder)], capture_output=True,
+                                   check=False).returncode == 0
+    try:
+        probe = folder / ".probe"
+        try:
+            probe.write_text("x")
+        except OSError:
+            yield True
+        else:
+            probe.unlink()
+            yield False
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=False)
+        folder.chmod(0o755)

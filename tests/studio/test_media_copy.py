@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,6 +19,7 @@ from studio.media_copy import (
     find_outside,
 )
 from studio.session import Session
+from tests.conftest import unwritable
 
 
 def write_obj_head(folder: Path) -> Path:
@@ -44,30 +40,6 @@ def write_obj_head(folder: Path) -> Path:
 def tree(folder: Path) -> list[str]:
     """Every file and folder under ``folder`` (hidden ones too), relative, sorted."""
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
-
-
-@contextmanager
-def unwritable(folder: Path) -> Iterator[bool]:
-    """``folder`` made unwritable (``chattr +i`` too, where root ignores the mode bits);
-    yields whether that worked."""
-    folder.chmod(0o555)
-    immutable = False
-    if os.access(folder, os.W_OK) and shutil.which("chattr"):
-        immutable = subprocess.run(["chattr", "+i", str(folder)], capture_output=True,
-                                   check=False).returncode == 0
-    try:
-        probe = folder / ".probe"
-        try:
-            probe.write_text("x")
-        except OSError:
-            yield True
-        else:
-            probe.unlink()
-            yield False
-    finally:
-        if immutable:
-            subprocess.run(["chattr", "-i", str(folder)], check=False)
-        folder.chmod(0o755)
 
 
 @pytest.fixture

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +14,7 @@ from renderers.arkit import ARKIT_NAMES
 from renderers.loaders.mapping_profile import MappingProfile, profile_path_for, save_profile
 from studio.qt.main_window import MainWindow
 from studio.qt.mapping_editor import NONE_TEXT, MappingEditor
+from tests.conftest import unwritable
 
 LOAD_MS = 20_000
 
@@ -158,30 +154,6 @@ def test_keyboard_reaches_the_filter_and_the_combos(
     editor.combos["tongueOut"].setFocus(Qt.FocusReason.TabFocusReason)  # the last row
     qtbot.waitUntil(lambda: editor.table.verticalScrollBar().value() > 0, timeout=2000)
     editor.reject()
-
-
-@contextmanager
-def unwritable(folder: Path) -> Iterator[bool]:
-    """``folder`` made unwritable (``chattr +i`` too, where root ignores the mode bits);
-    yields whether that worked."""
-    folder.chmod(0o555)
-    immutable = False
-    if os.access(folder, os.W_OK) and shutil.which("chattr"):
-        immutable = subprocess.run(["chattr", "+i", str(folder)], capture_output=True,
-                                   check=False).returncode == 0
-    try:
-        probe = folder / ".probe"
-        try:
-            probe.write_text("x")
-        except OSError:
-            yield True
-        else:
-            probe.unlink()
-            yield False
-    finally:
-        if immutable:
-            subprocess.run(["chattr", "-i", str(folder)], check=False)
-        folder.chmod(0o755)
 
 
 def test_a_read_only_folder_is_reported_and_nothing_is_lost(

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from renderers.loaders.mapping_profile import MappingProfile, profile_path_for, save_profile
 from studio.qt.main_window import MainWindow
+from tests.conftest import unwritable
 
 from .windows import dispose, make_window
 
@@ -73,30 +71,6 @@ def answer() -> Iterator[Answer]:
     yield start
     for timer in timers:
         timer.stop()
-
-
-@contextmanager
-def unwritable(folder: Path) -> Iterator[bool]:
-    """``folder`` made unwritable (``chattr +i`` too, where root ignores the mode bits);
-    yields whether that worked."""
-    folder.chmod(0o555)
-    immutable = False
-    if os.access(folder, os.W_OK) and shutil.which("chattr"):
-        immutable = subprocess.run(["chattr", "+i", str(folder)], capture_output=True,
-                                   check=False).returncode == 0
-    try:
-        probe = folder / ".probe"
-        try:
-            probe.write_text("x")
-        except OSError:
-            yield True
-        else:
-            probe.unlink()
-            yield False
-    finally:
-        if immutable:
-            subprocess.run(["chattr", "-i", str(folder)], check=False)
-        folder.chmod(0o755)
 
 
 @pytest.fixture
