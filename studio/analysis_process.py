@@ -22,6 +22,7 @@ from generators import errors as generator_errors
 from generators.base import GenerationRequest
 from generators.errors import Cancelled, GeneratorError
 from generators.progress import CancelToken, ProgressSink
+from studio.child_command import module_command
 from studio.errors import StudioError
 
 __all__ = ["AnalysisProcess"]
@@ -89,7 +90,7 @@ class AnalysisProcess:
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "studio.analysis_process", str(theirs.fileno())],
+                module_command("studio.analysis_process", str(theirs.fileno())),
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
