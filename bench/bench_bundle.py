@@ -54,6 +54,8 @@ def size_rows(bundle: Path, top: int = 8) -> list[tuple[str, int]]:
     internal = bundle / "_internal"
     parts = []
     for entry in internal.iterdir():
+        if entry.is_symlink():
+            continue
         size = folder_bytes(entry) if entry.is_dir() else entry.stat().st_size
         parts.append((entry.name, size))
     parts.sort(key=lambda item: item[1], reverse=True)

@@ -23,12 +23,14 @@ for arg in "$@"; do
     esac
 done
 
-# PyInstaller reads the binaries' dependencies with objdump (binutils); the bundle still uses
-# the system's OpenGL/EGL and X11 libraries, as install.sh's list says.
+# PyInstaller reads the binaries' dependencies with objdump (binutils); the bundle uses the
+# system's OpenGL/EGL, X11 and audio libraries (the runtime packages install.sh installs too),
+# which its self-test needs here.
 # shellcheck source=installer/apt_packages.sh
 source "$here/installer/apt_packages.sh"
 if command -v apt-get >/dev/null; then
-    ensure_packages "bundle build tools" binutils python3-venv
+    ensure_packages "bundle build tools and run-time libraries" binutils python3-venv \
+        "${runtime_packages[@]}"
 fi
 
 python="${PYTHON:-python3}"

@@ -2,7 +2,7 @@
 # Run Affect Studio's whole test suite on a Debian/Ubuntu machine, installing what it needs:
 # the package with its test tools (installer/install.sh --dev), the system tools the tests use
 # (eSpeak NG for synthetic speech with exact timings, Node.js for the Khronos glTF validator,
-# Xvfb for the studio window's OpenGL tests),
+# Xvfb for the studio window's OpenGL tests, freedesktop tools for the desktop entry's tests),
 # then ruff, the import-linter layer contracts and pytest.
 #
 # Usage: bash installer/test.sh [extra pytest arguments]
@@ -18,9 +18,12 @@ bash installer/install.sh --dev
 # The Ray tests start a local Ray instance: it must not report usage over the network.
 export RAY_USAGE_STATS_ENABLED=0
 
-# Node.js may already be there, installed another way: then only eSpeak NG and Xvfb (a
-# virtual screen for the tests of the real OpenGL window, started by the tests) are needed.
-test_packages=(espeak-ng libespeak-ng1 xvfb)
+# Node.js may already be there, installed another way: then only eSpeak NG, Xvfb (a virtual
+# screen for the tests of the real OpenGL window, started by the tests) and the freedesktop
+# tools that check the desktop entry and the project file type (desktop-file-validate,
+# update-mime-database, xdg-mime, gio) are needed.
+test_packages=(espeak-ng libespeak-ng1 xvfb desktop-file-utils shared-mime-info xdg-utils
+    libglib2.0-bin)
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     test_packages+=(nodejs npm)
 fi

@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Turn a voice line and emotion prompts into an expressive animated face.",
     )
     parser.add_argument("--version", action="version", version=f"affect-studio {_version()}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="render the demo line headless, export and check every format, "
+                        "print a pass/fail table (exit 0: all passed, 1: a check failed)")
+    parser.add_argument("--json", dest="self_test_json", action="store_true",
+                        help="with --self-test: print the results as JSON")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     render = sub.add_parser(
@@ -171,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _cmd_self_test(args: argparse.Namespace) -> int:
+    from studio.selftest.command import self_test_command
+
+    return self_test_command(as_json=args.self_test_json)
+
+
 def _cmd_gui(args: argparse.Namespace) -> int:
     if sys.platform.startswith("linux") and not (
         os.environ.get("QT_QPA_PLATFORM")
@@ -181,6 +192,11 @@ def _cmd_gui(args: argparse.Namespace) -> int:
             "no display found for the studio window (run it on a desktop session, or use "
             "'affect-studio render' for headless work)"
         )
+    from studio.system_check import gui_library_problem
+
+    problem = gui_library_problem()  # Qt would print a page of plugin errors and abort
+    if problem is not None:
+        raise UsageError(problem)
     if args.path is not None and not Path(args.path).exists():
         raise UsageError(f"file not found: {args.path} (check the path)")
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false")  # codec probing noise
@@ -324,6 +340,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(["gui"] if argv == [] or (argv is None and len(sys.argv) <= 1)
                              else argv)
+    if args.self_test_json and not args.self_test:
+        parser.error("--json before a command goes with --self-test (give a command's --json "
+                     "after the command)")
+    if args.self_test:
+        if args.command is not None:
+            parser.error(f"--self-test runs alone, not with '{args.command}'")
+        args.func = _cmd_self_test
+    elif args.command is None:
+        parser.error("choose a command")
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

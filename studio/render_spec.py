@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generators.errors import Cancelled
 from generators.language import AUTO
 from generators.progress import CancelToken, NullProgress, ProgressSink, SubProgress
 from studio.session import Session
@@ -110,8 +111,21 @@ def render(
     *,
     progress: ProgressSink | None = None,
     cancel: CancelToken | None = None,
+    keep_partial: bool = True,
 ) -> list[Path]:
     """Generate ``spec``'s take and write every output (format by extension).
+
+    Parameters
+    ----------
+    spec
+        What to generate.
+    outputs
+        The files to write; each format is chosen by its extension.
+    progress, cancel
+        Progress reporting and cancellation.
+    keep_partial
+        When cancelled between outputs, keep the ones already written (``True``) or remove
+        them so that a cancelled render leaves none of its outputs (``False``, for batch jobs).
 
     Returns
     -------
@@ -123,7 +137,8 @@ def render(
     GeneratorError, RendererError, StudioError
         Bad input or an unwritable output; nothing half-written is left.
     Cancelled
-        ``cancel`` was set; outputs written so far stay, the one in progress is not left.
+        ``cancel`` was set; outputs written so far stay unless ``keep_partial`` is false,
+        the one in progress is never left.
     """
     from studio.exporters.base import check_writable, exporter_for
 
@@ -139,11 +154,17 @@ def render(
     session.generate(progress=SubProgress(progress, 0.0, gen_share), cancel=cancel)
     written = []
     span = (1.0 - gen_share) / max(len(outputs), 1)
-    for i, out in enumerate(outputs):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        start = gen_share + i * span
-        written.append(session.export(out, progress=SubProgress(progress, start, start + span),
-                                      cancel=cancel))
+    try:
+        for i, out in enumerate(outputs):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            start = gen_share + i * span
+            written.append(session.export(out, progress=SubProgress(progress, start, start + span),
+                                          cancel=cancel))
+    except Cancelled:
+        if not keep_partial:
+            for path in written:
+                path.unlink(missing_ok=True)
+        raise
     progress.report(1.0, "done")
     return written

@@ -103,7 +103,8 @@ def run_job(
         return JobResult(job.name, status, outputs, error, time.perf_counter() - start, worker)
 
     try:
-        written = render(job.spec, job.outputs(out_dir), progress=progress, cancel=cancel)
+        written = render(job.spec, job.outputs(out_dir), progress=progress, cancel=cancel,
+                         keep_partial=False)
     except Cancelled:
         return result(CANCELLED)
     except (GeneratorError, RendererError, StudioError) as exc:

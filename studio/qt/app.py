@@ -16,6 +16,8 @@ from studio.qt.viewport import configure_gl_format
 
 APPLICATION_NAME = "Affect Studio"
 ORGANISATION_NAME = "AffectStudio"
+DESKTOP_FILE_NAME = "affect-studio"
+"""The desktop entry ``installer/desktop.sh`` installs (``affect-studio.desktop``)."""
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -29,6 +31,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName(APPLICATION_NAME)
     app.setOrganizationName(ORGANISATION_NAME)
     app.setApplicationDisplayName(APPLICATION_NAME)
+    app.setDesktopFileName(DESKTOP_FILE_NAME)  # Wayland's app id: the installed desktop entry
     apply_dark_theme(app)
     set_app_icon(app)
     return app
@@ -56,9 +59,11 @@ def run(path: str | None = None, *, exit_after_show: bool = False) -> int:
         state = {"done": False}
 
         def finish() -> None:
+            problem = getattr(window.viewport, "error", None)  # no usable OpenGL: say why
+            drawn = f"cannot draw: {problem}" if problem else "first frame drawn"
             try:
                 print(f"window shown after {shown_at[0] - started:.3f} s "
-                      f"(viewport: {window.viewport.kind}, first frame drawn)", flush=True)
+                      f"(viewport: {window.viewport.kind}, {drawn})", flush=True)
             except OSError:  # stdout closed: quit all the same
                 pass
             finally:

@@ -13,13 +13,22 @@ middle or right drag (or Shift + left) pans, the wheel zooms, a double click res
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QMouseEvent, QPainter, QSurfaceFormat, QWheelEvent
+from PySide6.QtCore import QPointF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QImage,
+    QMouseEvent,
+    QOffscreenSurface,
+    QOpenGLContext,
+    QPainter,
+    QSurfaceFormat,
+    QWheelEvent,
+)
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -425,6 +434,48 @@ class GLViewport(Viewport):
             self.failed.emit(message)
 
 
+class UnusableGLViewport(Viewport):
+    """Stands in for :class:`GLViewport` when Qt's OpenGL cannot serve it (see
+    :func:`window_gl_problem`): draws nothing and reports ``failed`` once the event loop runs,
+    so the window falls back to images without ever holding a ``QOpenGLWidget``."""
+
+    kind = "gl"
+
+    def __init__(self, reason: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.error: str | None = reason
+        self.setMinimumSize(160, 120)
+        QTimer.singleShot(0, self, self._report)
+
+    def _report(self) -> None:
+        if self.error is not None:
+            self.failed.emit(self.error)
+
+    def set_pose(self, pose: Pose) -> None:  # noqa: D102
+        pass
+
+    def set_avatar_provider(self, provider: AvatarProvider) -> None:  # noqa: D102
+        pass
+
+    def reset_view(self) -> None:  # noqa: D102
+        pass
+
+    def set_wireframe(self, on: bool) -> None:  # noqa: D102
+        pass
+
+    def set_show_neutral(self, on: bool) -> None:  # noqa: D102
+        pass
+
+    def grab_frame(self) -> QImage:  # noqa: D102
+        blank = QImage(max(1, self.width()), max(1, self.height()), QImage.Format.Format_RGB888)
+        blank.fill(0)
+        return blank
+
+    @property
+    def camera(self) -> Camera | None:  # noqa: D102
+        return None
+
+
 def configure_gl_format() -> None:
     """Ask Qt for an OpenGL 3.3 core context with a depth buffer (call before the app)."""
     fmt = QSurfaceFormat()
@@ -445,8 +496,43 @@ def window_gl_available() -> bool:
     return platform not in _NO_WINDOW_GL
 
 
+@functools.cache
+def window_gl_problem() -> str | None:
+    """Why Qt cannot give the window the OpenGL 3.3 context the GL viewport needs, or None.
+
+    Tried once on an offscreen surface, before any ``QOpenGLWidget`` exists: a window holding
+    one is composed through OpenGL, and stays black on the screen when that context is
+    unusable (no GLX/EGL, or a driver older than 3.3), even after the viewport falls back.
+    """
+    context = QOpenGLContext()
+    context.setFormat(QSurfaceFormat.defaultFormat())
+    if not context.create():
+        return "Qt could not create an OpenGL context for the window"
+    surface = QOffscreenSurface()
+    surface.setFormat(context.format())
+    surface.create()
+    try:
+        if not context.makeCurrent(surface):
+            return "Qt could not use an OpenGL context for the window"
+        version = (context.format().majorVersion(), context.format().minorVersion())
+        context.doneCurrent()
+    finally:
+        surface.destroy()
+    if version < (3, 3):
+        return f"the window's OpenGL is {version[0]}.{version[1]}, older than the 3.3 it needs"
+    return None
+
+
 def create_viewport(provider: AvatarProvider, parent: QWidget | None = None) -> Viewport:
-    """The viewport this platform supports: GL in a window, else offscreen images."""
-    if window_gl_available():
-        return GLViewport(provider, parent)
-    return ImageViewport(provider, parent)
+    """The viewport this platform supports: GL in a window, else offscreen images.
+
+    Where window OpenGL exists but cannot serve the GL viewport, an
+    :class:`UnusableGLViewport` reports why and the window falls back to images.
+    """
+    if not window_gl_available():
+        return ImageViewport(provider, parent)
+    forced = os.environ.get(VIEWPORT_ENV, "").strip().lower() == "gl"
+    problem = None if forced else window_gl_problem()
+    if problem is not None:
+        return UnusableGLViewport(problem, parent)
+    return GLViewport(provider, parent)

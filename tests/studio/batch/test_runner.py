@@ -12,7 +12,7 @@ import soundfile as sf
 
 from generators.progress import CancelToken
 from studio.batch.backend import JobFinished, JobProgress, JobStarted
-from studio.batch.job import CANCELLED, DONE, FAILED, SKIPPED, BatchJob
+from studio.batch.job import CANCELLED, DONE, FAILED, SKIPPED, BatchJob, run_job
 from studio.batch.local import LocalBackend
 from studio.batch.report import REPORT_NAME, format_summary
 from studio.batch.runner import BatchError, run_batch
@@ -141,12 +141,38 @@ def test_cancelling_mid_batch_leaves_no_partial_files(demo_audio, demo_transcrip
     assert CANCELLED in status.values() and report.interrupted and not report.ok
     assert status["long3"] == CANCELLED
     assert _leftovers(out) == []
-    for path in out.iterdir():  # whatever exists is whole (a cancelled job keeps the outputs
-        if path.suffix == ".json":  # it finished; the one in progress is not left)
+    for path in out.iterdir():  # whatever exists is whole
+        if path.suffix == ".json":
             json.loads(path.read_text())
-    assert not any(p.exists() for p in jobs[-1].outputs(out))  # never started
+    for job in jobs:  # a cancelled job leaves none of its outputs, a done one all of them
+        written = [p.exists() for p in job.outputs(out)]
+        assert all(written) if status[job.name] == DONE else not any(written)
     data = json.loads((out / REPORT_NAME).read_text())
     assert data["interrupted"] is True and data["totals"]["cancelled"] >= 1
+
+
+class _CancelAfterFirstOutput(CancelToken):
+    """Cancels as soon as the job's first output exists (between two exports)."""
+
+    def __init__(self, first: Path) -> None:
+        super().__init__()
+        self.first = first
+
+    def raise_if_cancelled(self) -> None:
+        if self.first.exists():
+            self.cancel()
+        super().raise_if_cancelled()
+
+
+def test_a_job_cancelled_between_outputs_removes_those_it_wrote(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    job = BatchJob("line", RenderSpec(_clip(tmp_path)), FORMATS)
+    first, second = job.outputs(out)
+    token = _CancelAfterFirstOutput(first)
+    result = run_job(job, out, cancel=token)
+    assert token.cancelled and result.status == CANCELLED
+    assert not first.exists() and not second.exists() and list(out.iterdir()) == []
 
 
 def test_a_hard_stop_still_writes_the_report(demo_audio, demo_transcript, tmp_path):
