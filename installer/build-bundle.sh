@@ -23,17 +23,19 @@ for arg in "$@"; do
     esac
 done
 
-# PyInstaller reads the binaries' dependencies with objdump (binutils); the bundle uses the
-# system's OpenGL/EGL, X11 and audio libraries (the runtime packages install.sh installs too),
-# which its self-test needs here.
+python="${PYTHON:-python3}"
+# PyInstaller reads the binaries' dependencies with objdump (binutils) and bundles Python's
+# shared library (Debian's libpython3.X, not installed with python3 itself); the bundle uses
+# the system's OpenGL/EGL, X11 and audio libraries (the run-time packages install.sh installs
+# too), which its self-test needs here.
 # shellcheck source=installer/apt_packages.sh
 source "$here/installer/apt_packages.sh"
 if command -v apt-get >/dev/null; then
+    libpython="lib$("$python" -c 'import sys; print("python%d.%d" % sys.version_info[:2])')"
     ensure_packages "bundle build tools and run-time libraries" binutils python3-venv \
-        "${runtime_packages[@]}"
+        "$libpython" "${runtime_packages[@]}"
 fi
 
-python="${PYTHON:-python3}"
 venv="$here/build/bundle-venv"
 if [ ! -x "$venv/bin/python" ]; then
     echo "Creating $venv"
