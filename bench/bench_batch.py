@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python bench/bench_batch.py`` (200 clips, 1 and 2 jobs; prints a table);
 ``--clips 2000 --jobs 2`` for the memory row at 2,000 clips; ``--backend ray`` for the Ray
-backend on this machine.
+backend on this machine, with ``--versus-local PAIRS`` to alternate it with the local backend
+and print the ratio (``--address HOST:PORT`` for an already running Ray instance).
 
 The clips are 3-10 s pieces cut from the real English speech in ``../shared/evaldata`` (mono,
 at the source's rate, no transcript: lip sync from the sound), made once and kept in
@@ -230,11 +231,13 @@ def _plain_in_processes(args: argparse.Namespace, parts: int, out: Path) -> floa
     return time.perf_counter() - start
 
 
-def _row_in_fresh_process(args: argparse.Namespace, jobs: int, out: Path) -> dict[str, float]:
+def _row_in_fresh_process(args: argparse.Namespace, jobs: int, out: Path,
+                          backend: str | None = None) -> dict[str, float]:
     """Run one row in a new Python process, as a user's command runs (start-up included)."""
+    backend = backend or args.backend
     cmd = [sys.executable, __file__, "--row", "--clips", str(args.clips), "--jobs", str(jobs),
-           "--backend", args.backend, "--out", str(out)]
-    if args.address:
+           "--backend", backend, "--out", str(out)]
+    if args.address and backend == "ray":
         cmd += ["--address", args.address]
     done = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -250,6 +253,9 @@ def main() -> None:
     parser.add_argument("--ceiling", action="store_true",
                         help="also time 1 and 2 plain processes running the jobs without the "
                         "batch machinery (the machine's own scaling)")
+    parser.add_argument("--versus-local", type=int, default=0, metavar="PAIRS",
+                        help="with --backend ray: PAIRS alternated local and Ray rows per job "
+                        "count, each Ray row's throughput as a ratio of the local row before it")
     parser.add_argument("--row", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--plain", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--part", type=int, default=0, help=argparse.SUPPRESS)
@@ -265,6 +271,9 @@ def main() -> None:
         print(json.dumps(plain_part(jobs_list, args.part, args.plain, Path(args.out))))
         return
     counts = [int(j) for j in args.jobs.split(",")]
+    if args.versus_local:
+        _versus_local(args, counts)
+        return
     seconds = sum(sf.info(c).duration for c in clips)
     print(f"{args.clips} clips ({BASE_CLIPS} distinct, {seconds / BASE_CLIPS:.1f} s average, "
           f"no transcript) -> {' + '.join(FORMATS)}; backend {args.backend}; "
@@ -292,6 +301,35 @@ def main() -> None:
             for parts, wall in zip((1, 2), plain, strict=True):
                 print(f"{f'plain, {parts} proc(s)':<18} {wall:>7.1f} {args.clips / wall:>8.2f} "
                       f"{plain[0] / wall:>8.2f}   (no batch machinery)")
+
+
+def _versus_local(args: argparse.Namespace, counts: list[int]) -> None:
+    """Alternate local and Ray rows (same clips, same job count), each pair on the same load."""
+    if args.backend != "ray":
+        sys.exit("--versus-local compares the Ray backend: add --backend ray")
+    where = f"the cluster at {args.address}" if args.address else "a private local instance"
+    print(f"{args.clips} clips, Ray on {where} against the local backend, "
+          f"{args.versus_local} alternated pair(s) per job count; each row a fresh process")
+    print(f"{'row':<22} {'wall s':>7} {'clips/s':>8} {'vs local':>9} {'job ms':>7} "
+          f"{'CPU ms/clip worker/parent':>26} {'overhead ms/clip':>17} "
+          f"{'RSS MiB parent/worker @end':>27}")
+    ratios: dict[int, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        for jobs in counts:
+            for pair in range(args.versus_local):
+                rows = [(kind, _row_in_fresh_process(args, jobs, Path(tmp) / f"{kind}{jobs}-{pair}",
+                                                     kind)) for kind in ("local", "ray")]
+                base = rows[0][1]["rate"]
+                ratios.setdefault(jobs, []).append(rows[1][1]["rate"] / base)
+                for kind, r in rows:
+                    print(f"{f'{kind}, {jobs} job(s)':<22} {r['wall']:>7.1f} {r['rate']:>8.2f} "
+                          f"{r['rate'] / base:>9.2f} {r['job_ms']:>7.0f} "
+                          f"{r['worker_cpu_ms']:>16.0f} / {r['parent_cpu_ms']:<7.1f} "
+                          f"{r['overhead_ms']:>17.1f} "
+                          f"{r['parent_end']:>13.0f} / {r['worker_end']:<11.0f}", flush=True)
+    for jobs, values in ratios.items():
+        print(f"Ray / local with {jobs} job(s): {min(values):.2f}-{max(values):.2f} "
+              f"(target >= 0.85: {'met' if min(values) >= 0.85 else 'missed'})")
 
 
 if __name__ == "__main__":

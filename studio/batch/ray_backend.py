@@ -178,14 +178,33 @@ def _connected(ray: Any, address: str | None, jobs: int | None,
             raise
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         raise StudioError(f"cannot connect to {where}: {_one_line(str(exc))}; "
-                          "check the address (start a cluster with 'ray start --head')"
-                          ) from exc
+                          f"{_connect_advice(address)}") from exc
     try:
         yield True
     finally:
         ray.shutdown()  # a local instance stops; a cluster only loses this driver
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
+
+
+AUTH_MODE_ENV = "RAY_AUTH_MODE"
+"""Ray's switch for token authentication (``token`` or ``disabled``)."""
+
+
+def _connect_advice(address: str | None) -> str:
+    """What to check when connecting failed.
+
+    Since Ray 2.59 ``ray start`` turns token authentication on, and a driver given an explicit
+    address sends no token unless ``RAY_AUTH_MODE=token`` (Ray never hands the local token to
+    an address on its own): the usual reason a reachable cluster refuses the batch.
+    """
+    if address is None:
+        return "check the free disk space and memory, or run the batch with --backend local"
+    if address != "auto" and os.environ.get(AUTH_MODE_ENV, "").strip().lower() != "token":
+        return (f"if the cluster uses token authentication (what 'ray start' does since Ray "
+                f"2.59), set {AUTH_MODE_ENV}=token and give its token in RAY_AUTH_TOKEN or "
+                "~/.ray/auth_token ('ray get-auth-token' on the head node prints it)")
+    return "check the address, the cluster's token and that 'ray start --head' runs there"
 
 
 def _probe(address: str) -> None:

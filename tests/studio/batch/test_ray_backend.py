@@ -6,12 +6,14 @@ rest share one Ray instance started by a module fixture, so they come after.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -248,6 +250,69 @@ def _session_pids(sid: int) -> set[int]:
             if int(fields[4]) == sid and fields[0] != "Z":
                 pids.add(int(entry.name))
     return pids
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _stop_instance(temp_dir: str) -> set[int]:
+    """End the processes of the instance keeping its files in ``temp_dir`` (``ray stop`` would
+    end every Ray instance of the machine); the ones still alive after that."""
+    pids = _ray_pids(temp_dir)
+    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        for pid in _alive(pids):
+            with contextlib.suppress(OSError):
+                os.kill(pid, sig)
+        if not _wait_gone(pids, wait):
+            break
+    return _alive(pids)
+
+
+def test_a_cluster_from_ray_start_needs_its_token_and_then_runs_the_batch(tmp_path):
+    """``ray start --head`` as a user runs it, with a token saved (as any earlier local Ray
+    instance leaves one), turns token authentication on; the batch command given its address
+    says what to set, then runs with ``RAY_AUTH_MODE=token``."""
+    home = tmp_path / "home"
+    home.mkdir()
+    temp_dir = tempfile.mkdtemp(prefix="ac-")  # short: Unix socket paths are limited
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_ADDRESS"}}
+    env.update(HOME=str(home), RAY_USAGE_STATS_ENABLED="0")
+    ray_cli = str(Path(sys.executable).with_name("ray"))
+    subprocess.run([ray_cli, "get-auth-token", "--generate"], env=env, check=True,
+                   capture_output=True, timeout=60)
+    assert (home / ".ray" / "auth_token").stat().st_size > 0
+    try:
+        started = subprocess.run(
+            [ray_cli, "start", "--head", f"--port={port}", "--num-cpus=1",
+             "--include-dashboard=false", f"--temp-dir={temp_dir}", "--disable-usage-stats"],
+            env=env, capture_output=True, text=True, timeout=120)
+        assert started.returncode == 0, started.stderr[-2000:]
+        clips = tmp_path / "clips"
+        _clip(clips, "line0", 1.0)
+        out = tmp_path / "out"
+        batch = [sys.executable, "-m", "studio.cli", "batch", str(clips), "--out", str(out),
+                 "--backend", "ray", "--address", f"127.0.0.1:{port}"]
+        refused = subprocess.run(batch, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                                 timeout=180)
+        errors = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
+        assert refused.returncode == 2 and len(errors) == 1, refused.stderr[-2000:]
+        assert f"cannot connect to the Ray cluster at 127.0.0.1:{port}" in errors[0]
+        assert "set RAY_AUTH_MODE=token" in errors[0] and "ray get-auth-token" in errors[0]
+        assert not any(p.name.startswith("line0") for p in out.glob("*"))
+        ran = subprocess.run(batch, cwd=REPO_ROOT, env={**env, "RAY_AUTH_MODE": "token"},
+                             capture_output=True, text=True, timeout=180)
+        assert ran.returncode == 0, ran.stderr[-2000:]
+        assert sorted(p.name for p in out.glob("line0*")) == ["line0.json", "line0.rhubarb.json"]
+        assert json.loads((out / "line0.json").read_text())["numFrames"] > 0
+    finally:
+        leftovers = _stop_instance(temp_dir)
+        shutil.rmtree(temp_dir, ignore_errors=True)
+    assert leftovers == set(), f"Ray processes left behind: {leftovers}"
 
 
 def test_jobs_must_be_positive():
