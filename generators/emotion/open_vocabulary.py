@@ -61,6 +61,10 @@ NEIGHBOURS: int = 11
 SHARPNESS: float = 10.0
 """How fast a neighbour's vote falls with its distance from the best match."""
 
+AGREE_SHARE: float = 0.3
+"""A voter's VAD counts when the reading's dominant basic emotion is at least this share of
+its own mixture ("sadly disgusted" agrees with a sadness reading as well as a disgust one)."""
+
 _TEMPLATE = "I am {}."
 """Both sides are embedded in the same frame, so single words are compared as feelings."""
 
@@ -133,8 +137,9 @@ def vote(text: str, scores: np.ndarray, entries: list[WordEntry], margin: float 
 
     The ``neighbours`` best vote, each weighted by ``exp(sharpness * (similarity - best))``;
     their mixtures and intensities are averaged with those weights, and their VAD among the
-    voters that agree with the reading's dominant basic emotion (so opposite neighbours do not
-    average the valence away).
+    voters that share the reading's dominant basic emotion (at least :data:`AGREE_SHARE` of
+    their mixture), so opposite neighbours do not average the valence away; when none does,
+    among all of them.
     """
     order = np.argsort(-scores)[:neighbours]
     best = float(scores[order[0]])
@@ -152,16 +157,21 @@ def vote(text: str, scores: np.ndarray, entries: list[WordEntry], margin: float 
     mixture = {k: v / total for k, v in sorted(mixture.items(), key=lambda kv: -kv[1])}
     table = get_emotion_table()
     family = table.dominant_family(mixture)
-    agree = [
-        (float(v), entries[int(j)])
-        for v, j in zip(votes, order, strict=True)
-        if table.dominant_family(entries[int(j)].mixture) == family
-    ]
+    voters = [(float(v), entries[int(j)]) for v, j in zip(votes, order, strict=True)]
+    agree = [(v, e) for v, e in voters if _family_share(table, e.mixture, family) >= AGREE_SHARE]
+    agree = agree or voters  # none holds the reading's emotion: every voter counts
     weight = sum(v for v, _ in agree)
-    vad = sum(v * np.asarray(e.vad) for v, e in agree) / weight if agree else np.zeros(3)
+    vad = sum(v * np.asarray(e.vad) for v, e in agree) / weight
     entry = WordEntry(text, mixture, level, (float(vad[0]), float(vad[1]), float(vad[2])))
     near = tuple((entries[int(j)].word, float(scores[j])) for j in order[:3])
     return SimilarWord(text, entry, best, near, margin)
+
+
+def _family_share(table: object, mixture: dict[str, float], family: str) -> float:
+    """The share of basic emotion ``family`` in ``mixture`` (0..1)."""
+    weights = table.family_weights(mixture)  # type: ignore[attr-defined]
+    total = sum(weights.values())
+    return weights.get(family, 0.0) / total if total > 0 else 0.0
 
 
 _lock = threading.Lock()

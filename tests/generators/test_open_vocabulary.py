@@ -81,3 +81,20 @@ def test_embedding_cache_is_reused_and_rebuilt(tmp_path, monkeypatch) -> None:
         Counting.dimension = 4
         out = cached_embeddings(enc, ["a", "b"])
         assert out.shape == (2, 4) and Counting.calls == before + 1  # rebuilt, never raised
+
+
+def test_voters_whose_mix_holds_the_reading_keep_their_valence() -> None:
+    # "sadly disgusted" (sadness and disgust) and "tiredness" vote: the reading's dominant basic
+    # emotion is a share of each voter's mix, never the single strongest of every one, and the
+    # voters all feel bad, so the reading must too (it once came out with zero valence).
+    import numpy as np
+
+    from generators.emotion.lexicon import get_lexicon
+    from generators.emotion.open_vocabulary import vote
+
+    words = get_lexicon().words
+    entries = [words["nauseated"], words["sickened"], words["tiredness"]]
+    assert all(e.vad[0] < -0.5 for e in entries)
+    reading = vote("nauseous", np.array([0.81, 0.65, 0.63]), entries)
+    assert reading.entry.vad[0] < -0.5
+    assert parse_prompt("nauseous").valence < -0.3
