@@ -12,9 +12,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 
 bash installer/install.sh --dev
-# OpenUSD for the .usda/.usd export tests and Ray for the Ray batch backend's tests: the
-# optional "usd" and "cluster" extras (usd-core and ray, large, so install.sh leaves them out).
-.venv/bin/python -m pip install -q -e ".[usd,cluster]"
+# OpenUSD for the .usda/.usd export tests, Ray for the Ray batch backend's tests and
+# torch + diffusers for the talking-head generator's tests on tiny models: the optional "usd",
+# "cluster" and "diffusion" extras (large, so install.sh leaves them out). torch is pinned
+# first, so that the extra's range is met by that release and pip picks no newer one.
+.venv/bin/python -m pip install -q "torch==2.13.0"
+.venv/bin/python -m pip install -q -e ".[usd,cluster,diffusion]"
 # The Ray tests start a local Ray instance: it must not report usage over the network.
 export RAY_USAGE_STATS_ENABLED=0
 

@@ -1,0 +1,322 @@
+"""The talking-head diffusion loop: ControlNet-guided SD-1.5 frames from conditioning images.
+
+One readable loop over batches of frames. Each frame starts from the reference portrait's
+latents noised to the first step (image-to-image), with the **same noise for every frame** (a
+shared initial noise keeps identity, lighting and texture steady from frame to frame), blended
+with the previous frame's final latents noised the same way (``temporal_blend``), and is then
+denoised by the UNet with the ControlNet's residuals from that frame's conditioning image (the
+rig's depth or normal map), with classifier-free guidance when ``guidance > 1``. Few-step
+schedulers (LCM, Turbo-style) work by passing them in and asking for 1-4 steps.
+
+torch and diffusers are imported here and only here (with the ``diffusion`` extra); nothing on
+the base path imports this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from generators.errors import GeneratorError
+from generators.progress import CancelToken, NullProgress, ProgressSink
+
+__all__ = ["FrameSettings", "TalkingHeadPipeline", "choose_device"]
+
+
+@dataclass(frozen=True)
+class FrameSettings:
+    """How frames are generated.
+
+    Parameters
+    ----------
+    prompt, negative_prompt
+        The text prompts (the emotion-aware prompt is built by the caller).
+    steps
+        Denoising steps of the full schedule; with a reference image only the last
+        ``strength * steps`` run.
+    guidance
+        Classifier-free guidance scale; ``<= 1`` runs the UNet once per step (no guidance).
+    strength
+        How far from the reference each frame may go (0 keeps it, 1 ignores it); without a
+        reference every frame starts from noise.
+    controlnet_scale
+        Weight of the ControlNet's residuals.
+    temporal_blend
+        Share of the previous frame's latents in each frame's start (0: none).
+    batch_size
+        Frames denoised together.
+    seed
+        Seed of the shared initial noise.
+    """
+
+    prompt: str = "a portrait photo of a person talking, looking at the camera"
+    negative_prompt: str = "blurry, distorted, deformed face, extra teeth, text, watermark"
+    steps: int = 4
+    guidance: float = 1.0
+    strength: float = 0.7
+    controlnet_scale: float = 1.0
+    temporal_blend: float = 0.3
+    batch_size: int = 4
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.steps >= 1, f"steps must be at least 1, got {self.steps}"),
+            (0.0 < self.strength <= 1.0, f"strength must be in (0, 1], got {self.strength}"),
+            (0.0 <= self.temporal_blend < 1.0,
+             f"temporal_blend must be in [0, 1), got {self.temporal_blend}"),
+            (self.batch_size >= 1, f"batch_size must be at least 1, got {self.batch_size}"),
+            (self.guidance >= 0.0, f"guidance must not be negative, got {self.guidance}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise GeneratorError(message)
+
+    @property
+    def guided(self) -> bool:
+        """Whether classifier-free guidance runs (two UNet passes per step)."""
+        return self.guidance > 1.0
+
+
+def choose_device(preferred: str | None = None) -> tuple[torch.device, torch.dtype]:
+    """The device to run on and its dtype: CUDA (fp16), then MPS (fp16), then CPU (fp32).
+
+    Parameters
+    ----------
+    preferred
+        ``"cuda"``, ``"mps"`` or ``"cpu"`` to force one; ``None`` picks the best available.
+    """
+    if preferred is None:
+        if torch.cuda.is_available():
+            preferred = "cuda"
+        elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            preferred = "mps"
+        else:
+            preferred = "cpu"
+    if preferred == "cuda" and not torch.cuda.is_available():
+        raise GeneratorError("no CUDA GPU is available here; choose --device cpu or leave the "
+                             "device to the automatic choice")
+    device = torch.device(preferred)
+    return device, (torch.float32 if device.type == "cpu" else torch.float16)
+
+
+class TalkingHeadPipeline:
+    """UNet + ControlNet + VAE + CLIP text encoder, run frame batch by frame batch.
+
+    Parameters
+    ----------
+    unet, controlnet, vae, text_encoder, tokenizer, scheduler
+        The diffusers / transformers components (an SD-1.5-compatible set).
+    device, dtype
+        Where and in which precision to run (see :func:`choose_device`); the components are
+        moved there.
+    """
+
+    def __init__(self, *, unet: Any, controlnet: Any, vae: Any, text_encoder: Any,
+                 tokenizer: Any, scheduler: Any, device: torch.device | None = None,
+                 dtype: torch.dtype | None = None) -> None:
+        if device is None or dtype is None:
+            device, dtype = choose_device(None if device is None else device.type)
+        self.device, self.dtype = device, dtype
+        self.unet = _placed(unet, device, dtype)
+        self.controlnet = _placed(controlnet, device, dtype)
+        self.vae = _placed(vae, device, dtype)
+        self.text_encoder = _placed(text_encoder, device, dtype)
+        self.tokenizer = tokenizer
+        self.scheduler = scheduler
+        self.vae_scale = 2 ** (len(vae.config.block_out_channels) - 1)
+        self._prompt_cache: dict[tuple[str, str, bool], torch.Tensor] = {}
+
+    # -- pieces ---------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def encode_prompt(self, prompt: str, negative_prompt: str, guided: bool) -> torch.Tensor:
+        """Text embeddings (negative first when ``guided``), cached per prompt pair."""
+        key = (prompt, negative_prompt, guided)
+        if key not in self._prompt_cache:
+            texts = [negative_prompt, prompt] if guided else [prompt]
+            tokens = self.tokenizer(texts, padding="max_length", truncation=True,
+                                    max_length=self.tokenizer.model_max_length,
+                                    return_tensors="pt")
+            hidden = self.text_encoder(tokens.input_ids.to(self.device))[0]
+            self._prompt_cache[key] = hidden.to(self.dtype)
+        return self._prompt_cache[key]
+
+    @torch.no_grad()
+    def encode_image(self, image: np.ndarray) -> torch.Tensor:
+        """Latents (1, C, h, w) of an RGB uint8 image, scaled for the UNet."""
+        pixels = _to_tensor(image[None], self.device, self.dtype) * 2.0 - 1.0
+        latents = self.vae.encode(pixels).latent_dist.mean
+        return latents * self.vae.config.scaling_factor
+
+    @torch.no_grad()
+    def decode(self, latents: torch.Tensor) -> np.ndarray:
+        """RGB uint8 frames (N, H, W, 3) from UNet-scaled latents."""
+        images = self.vae.decode(latents / self.vae.config.scaling_factor).sample
+        images = ((images.float() + 1.0) * 127.5).clamp(0, 255).round().to(torch.uint8)
+        return images.permute(0, 2, 3, 1).cpu().numpy()
+
+    # -- the loop -------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def frames(
+        self,
+        conditioning: Iterable[np.ndarray],
+        settings: FrameSettings,
+        *,
+        reference: np.ndarray | None = None,
+        prompts: Iterable[str] | None = None,
+        count: int | None = None,
+        progress: ProgressSink | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Generate one RGB uint8 frame (H, W, 3) per conditioning image, in order.
+
+        Parameters
+        ----------
+        conditioning
+            RGB uint8 images (H, W, 3), all the same size, a multiple of the latent scale.
+        settings
+            Prompts, steps, guidance and the temporal settings.
+        reference
+            The portrait (RGB uint8, same size) every frame starts from; ``None`` starts from
+            noise.
+        prompts
+            One prompt per conditioning image (the emotion along the timeline); ``None`` uses
+            ``settings.prompt`` throughout. A batch never mixes prompts.
+        count
+            How many conditioning images there are (for progress), when known.
+        progress, cancel
+            Progress per denoising step; cancel checked before every step.
+        """
+        progress = progress or NullProgress()
+        reference_latents = None if reference is None else self.encode_image(reference)
+        shared_noise: torch.Tensor | None = None
+        previous: torch.Tensor | None = None
+        done = 0
+        texts = prompts if prompts is not None else _repeat(settings.prompt)
+        for batch, prompt in _batches(conditioning, texts, settings.batch_size):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            embeddings = self.encode_prompt(prompt, settings.negative_prompt, settings.guided)
+            control = _to_tensor(np.stack(batch), self.device, self.dtype)
+            height, width = control.shape[-2:]
+            if height % (8 * self.vae_scale) or width % (8 * self.vae_scale):
+                raise GeneratorError(f"frame size {width}x{height} must be a multiple of "
+                                     f"{8 * self.vae_scale} pixels; choose another --size")
+            shape = (1, self.unet.config.in_channels, height // self.vae_scale,
+                     width // self.vae_scale)
+            if shared_noise is None:
+                generator = torch.Generator(device="cpu").manual_seed(settings.seed)
+                shared_noise = torch.randn(shape, generator=generator).to(self.device,
+                                                                           self.dtype)
+            timesteps = self._schedule(settings, reference_latents is not None)
+            latents = self._start(len(batch), shared_noise, reference_latents, previous,
+                                  timesteps[0], settings)
+
+            def step_done(share: float, base: int = done, size: int = len(batch)) -> None:
+                if count:  # share: how much of this batch's denoising is done
+                    progress.report(min((base + size * share) / count, 1.0),
+                                    f"generating frames ({base + size}/{count})")
+
+            latents = self._denoise(latents, control, embeddings, timesteps, settings,
+                                    cancel, step_done)
+            previous = latents[-1:]
+            done += len(batch)
+            yield from self.decode(latents)
+
+    def _schedule(self, settings: FrameSettings, from_reference: bool) -> torch.Tensor:
+        self.scheduler.set_timesteps(settings.steps, device=self.device)
+        timesteps = self.scheduler.timesteps
+        if from_reference:
+            keep = max(1, min(settings.steps, round(settings.steps * settings.strength)))
+            timesteps = timesteps[len(timesteps) - keep:]
+            if hasattr(self.scheduler, "set_begin_index"):
+                self.scheduler.set_begin_index(len(self.scheduler.timesteps) - keep)
+        return timesteps
+
+    def _start(self, size: int, noise: torch.Tensor, reference: torch.Tensor | None,
+               previous: torch.Tensor | None, first: torch.Tensor,
+               settings: FrameSettings) -> torch.Tensor:
+        """The starting latents of a batch: shared noise on the reference, blended with the
+        previous frame's result noised alike."""
+        if reference is None:
+            start = noise * getattr(self.scheduler, "init_noise_sigma", 1.0)
+            if previous is not None and settings.temporal_blend > 0:
+                renoised = self.scheduler.add_noise(previous, noise, first.reshape(1))
+                start = torch.lerp(start, renoised, settings.temporal_blend)
+            return start.expand(size, -1, -1, -1).clone()
+        base = reference
+        if previous is not None and settings.temporal_blend > 0:
+            base = torch.lerp(reference, previous, settings.temporal_blend)
+        start = self.scheduler.add_noise(base, noise, first.reshape(1))
+        return start.expand(size, -1, -1, -1).clone()
+
+    def _denoise(self, latents: torch.Tensor, control: torch.Tensor, embeddings: torch.Tensor,
+                 timesteps: Sequence[torch.Tensor], settings: FrameSettings,
+                 cancel: CancelToken | None, step_done: Callable[[float], None]) -> torch.Tensor:
+        size = latents.shape[0]
+        copies = 2 if settings.guided else 1
+        text = embeddings.repeat_interleave(size, dim=0)  # [neg]*size + [pos]*size
+        control_in = control.repeat(copies, 1, 1, 1)
+        for index, t in enumerate(timesteps):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            model_in = self.scheduler.scale_model_input(latents.repeat(copies, 1, 1, 1), t)
+            down, mid = self.controlnet(model_in, t, encoder_hidden_states=text,
+                                        controlnet_cond=control_in,
+                                        conditioning_scale=settings.controlnet_scale,
+                                        return_dict=False)
+            noise = self.unet(model_in, t, encoder_hidden_states=text,
+                              down_block_additional_residuals=down,
+                              mid_block_additional_residual=mid, return_dict=False)[0]
+            if settings.guided:
+                uncond, cond = noise.chunk(2)
+                noise = uncond + settings.guidance * (cond - uncond)
+            latents = self.scheduler.step(noise, t, latents, return_dict=False)[0]
+            step_done((index + 1) / len(timesteps))
+        return latents
+
+
+def _placed(module: Any, device: torch.device, dtype: torch.dtype) -> Any:
+    """``module`` on ``device`` in ``dtype``, in eval mode (cast only when it differs)."""
+    current = next(module.parameters()).dtype
+    module = module.to(device=device) if current == dtype else module.to(device=device,
+                                                                          dtype=dtype)
+    return module.eval()
+
+
+def _repeat(text: str) -> Iterator[str]:
+    while True:
+        yield text
+
+
+def _batches(images: Iterable[np.ndarray], prompts: Iterable[str],
+             size: int) -> Iterator[tuple[list[np.ndarray], str]]:
+    """Batches of at most ``size`` images that share one prompt, in order."""
+    batch: list[np.ndarray] = []
+    current = ""
+    texts = iter(prompts)
+    for image in images:
+        prompt = next(texts, None)
+        if prompt is None:
+            raise GeneratorError("fewer prompts than conditioning images")
+        if batch and (len(batch) == size or prompt != current):
+            yield batch, current
+            batch = []
+        batch.append(image)
+        current = prompt
+    if batch:
+        yield batch, current
+
+
+def _to_tensor(images: np.ndarray, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """(N, H, W, 3) uint8 -> (N, 3, H, W) in 0..1."""
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+        raise GeneratorError(f"expected RGB uint8 images, got {images.dtype} {images.shape}")
+    tensor = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+    return tensor.to(device=device, dtype=dtype) / 255.0

@@ -1,0 +1,200 @@
+"""The talking-head diffusion loop on a tiny seeded pipeline (CPU, no downloads)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from generators.errors import Cancelled, GeneratorError
+from generators.progress import CancelToken
+
+torch = pytest.importorskip("torch", reason="the diffusion extra is installed by the test command")
+
+from generators.talking_head.pipeline import (  # noqa: E402
+    FrameSettings,
+    TalkingHeadPipeline,
+    choose_device,
+)
+from tests.generators.tiny_talking_head import tiny_components  # noqa: E402
+
+SIZE = 64
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> TalkingHeadPipeline:
+    return TalkingHeadPipeline(**tiny_components(), device=torch.device("cpu"),
+                               dtype=torch.float32)
+
+
+def _conditioning(count: int) -> list[np.ndarray]:
+    """Grey ramps that move from frame to frame, like a depth map of a moving face."""
+    ramp = np.linspace(0, 255, SIZE, dtype=np.float32)
+    frames = []
+    for i in range(count):
+        image = np.clip(ramp[None, :] + 20.0 * i, 0, 255).astype(np.uint8)
+        frames.append(np.repeat(np.repeat(image, SIZE, 0)[..., None], 3, axis=2))
+    return frames
+
+
+def _reference() -> np.ndarray:
+    return np.random.default_rng(1).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
+
+
+def _run(pipeline: TalkingHeadPipeline, cond: list[np.ndarray], **changes: object) -> np.ndarray:
+    settings = FrameSettings(**{"steps": 2, "batch_size": 2, **changes})  # type: ignore[arg-type]
+    return np.stack(list(pipeline.frames(cond, settings, reference=_reference(),
+                                         count=len(cond))))
+
+
+class Progress:
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def report(self, fraction: float, message: str = "") -> None:
+        self.values.append(fraction)
+
+
+def test_one_rgb_frame_per_conditioning_image_reproducible_by_seed(pipeline):
+    cond = _conditioning(5)
+    first = _run(pipeline, cond)
+    assert first.shape == (5, SIZE, SIZE, 3) and first.dtype == np.uint8
+    assert np.array_equal(first, _run(pipeline, cond))
+    assert not np.array_equal(first, _run(pipeline, cond, seed=7))
+
+
+def test_the_conditioning_steers_the_frames(pipeline):
+    cond = _conditioning(2)
+    frames = _run(pipeline, cond, temporal_blend=0.0)
+    same = _run(pipeline, [cond[0], cond[0]], temporal_blend=0.0)
+    assert np.array_equal(same[0], same[1])  # shared noise: same input, same frame
+    assert not np.array_equal(frames[0], frames[1])
+
+
+def test_without_blending_batches_do_not_change_the_frames(pipeline):
+    cond = _conditioning(4)
+    one = _run(pipeline, cond, batch_size=1, temporal_blend=0.0)
+    four = _run(pipeline, cond, batch_size=4, temporal_blend=0.0)
+    assert np.abs(one.astype(int) - four.astype(int)).max() <= 1
+
+
+def test_temporal_blending_carries_the_previous_frame_into_the_next(pipeline):
+    cond = _conditioning(4)
+    free = _run(pipeline, cond, batch_size=1, temporal_blend=0.0)
+    blended = _run(pipeline, cond, batch_size=1, temporal_blend=0.6)
+    assert np.array_equal(free[0], blended[0])  # the first frame has nothing before it
+    assert not np.array_equal(free[1:], blended[1:])
+
+
+def test_guidance_runs_two_unet_passes_and_strength_sets_the_steps(pipeline, monkeypatch):
+    calls: list[int] = []
+    forward = pipeline.unet.forward
+
+    def counting(sample, *args, **kwargs):
+        calls.append(sample.shape[0])
+        return forward(sample, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline.unet, "forward", counting)
+    _run(pipeline, _conditioning(2), guidance=1.0, strength=1.0)
+    plain = list(calls)
+    calls.clear()
+    _run(pipeline, _conditioning(2), guidance=5.0, strength=1.0)
+    assert plain == [2, 2] and calls == [4, 4]
+    calls.clear()
+    _run(pipeline, _conditioning(2), steps=4, strength=0.5)  # from the reference: last half
+    assert calls == [2, 2]
+
+
+def test_prompts_follow_the_timeline_and_never_share_a_batch(pipeline, monkeypatch):
+    seen: list[tuple[str, int]] = []
+    encode = pipeline.encode_prompt
+
+    def spy(prompt, negative, guided):
+        seen.append(prompt)
+        return encode(prompt, negative, guided)
+
+    monkeypatch.setattr(pipeline, "encode_prompt", spy)
+    sizes: list[int] = []
+    forward = pipeline.unet.forward
+    monkeypatch.setattr(pipeline.unet, "forward",
+                        lambda sample, *a, **k: (sizes.append(sample.shape[0]),
+                                                 forward(sample, *a, **k))[1])
+    prompts = ["calm", "calm", "calm", "angry", "angry"]
+    frames = list(pipeline.frames(_conditioning(5), FrameSettings(steps=1, batch_size=2),
+                                  prompts=prompts))
+    assert len(frames) == 5
+    assert seen == ["calm", "calm", "angry"] and sizes == [2, 1, 2]
+    with pytest.raises(GeneratorError, match="fewer prompts than conditioning images"):
+        list(pipeline.frames(_conditioning(3), FrameSettings(steps=1), prompts=["calm"]))
+
+
+def test_starting_from_noise_needs_no_reference(pipeline):
+    frames = list(pipeline.frames(_conditioning(3), FrameSettings(steps=2)))
+    assert len(frames) == 3 and frames[0].shape == (SIZE, SIZE, 3)
+
+
+def test_progress_rises_to_one_and_cancel_stops_before_the_next_step(pipeline):
+    progress = Progress()
+    _ = list(pipeline.frames(_conditioning(4), FrameSettings(steps=2, batch_size=2),
+                             count=4, progress=progress))
+    assert progress.values == sorted(progress.values) and progress.values[-1] == 1.0
+    token = CancelToken()
+    frames = pipeline.frames(_conditioning(6), FrameSettings(steps=2, batch_size=2),
+                             cancel=token)
+    next(frames)
+    token.cancel()
+    with pytest.raises(Cancelled):
+        list(frames)
+
+
+@pytest.mark.parametrize(("changes", "says"), [
+    ({"steps": 0}, "steps must be at least 1"),
+    ({"strength": 0.0}, "strength must be in (0, 1]"),
+    ({"temporal_blend": 1.0}, "temporal_blend must be in [0, 1)"),
+    ({"batch_size": 0}, "batch_size must be at least 1"),
+])
+def test_bad_settings_are_refused(changes, says):
+    with pytest.raises(GeneratorError, match=re_escape(says)):
+        FrameSettings(**changes)
+
+
+def test_frames_must_fit_the_latent_grid(pipeline):
+    odd = [np.zeros((60, 60, 3), np.uint8)]
+    with pytest.raises(GeneratorError, match="must be a multiple of 16 pixels"):
+        list(pipeline.frames(odd, FrameSettings(steps=1)))
+
+
+def test_the_cpu_runs_in_full_precision():
+    device, dtype = choose_device("cpu")
+    assert device.type == "cpu" and dtype == torch.float32
+
+
+def re_escape(text: str) -> str:
+    import re
+
+    return re.escape(text)
+
+
+def test_saved_models_load_back_and_give_the_same_frames(pipeline, tmp_path):
+    from generators.talking_head.loading import ComponentFolders, load_pipeline
+    from tests.generators.tiny_talking_head import COMPONENTS, save_tiny_models
+
+    save_tiny_models(tmp_path)
+    assert list((tmp_path / "unet").glob("*.safetensors"))
+    assert not list(tmp_path.rglob("*.bin"))
+    loaded = load_pipeline(ComponentFolders(**{n: tmp_path / n for n in COMPONENTS}),
+                           device="cpu")
+    cond = _conditioning(3)
+    difference = np.abs(_run(loaded, cond).astype(int) - _run(pipeline, cond))
+    assert difference.max() <= 1 and (difference > 0).mean() < 1e-3  # float rounding only
+
+
+def test_a_broken_component_folder_is_named(tmp_path):
+    from generators.errors import ModelError
+    from generators.talking_head.loading import ComponentFolders, load_pipeline
+    from tests.generators.tiny_talking_head import COMPONENTS, save_tiny_models
+
+    save_tiny_models(tmp_path)
+    for weights in (tmp_path / "vae").glob("*.safetensors"):
+        weights.unlink()
+    with pytest.raises(ModelError, match=r"cannot load the talking-head vae from .*vae"):
+        load_pipeline(ComponentFolders(**{n: tmp_path / n for n in COMPONENTS}), device="cpu")
