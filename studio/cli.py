@@ -73,6 +73,19 @@ _fps = _number_in("fps", 1, 240)
 _unit = _number_in("intensity", 0.0, 1.0)
 _share = _number_in("follow-voice", 0.0, 1.0)
 _seconds_0_3 = _number_in("transition", 0.0, 3.0)
+_guidance = _number_in("guidance", 0.0, 30.0)
+_strength = _number_in("strength", 0.01, 1.0)
+_ip_adapter_scale = _number_in("ip-adapter-scale", 0.0, 2.0)
+
+
+def _steps(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"steps must be a whole number, got {text!r}") from None
+    if not 1 <= value <= 200:
+        raise argparse.ArgumentTypeError(f"steps must be between 1 and 200, got {text}")
+    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -126,9 +139,31 @@ def build_parser() -> argparse.ArgumentParser:
                         "emotion track's, else 0.4)")
     render.add_argument("--avatar", metavar="FILE", help="avatar .glb/.gltf (default: built-in)")
     render.add_argument("--fps", type=_fps, default=30.0, help="frames per second (default 30)")
-    render.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
-                        help="video size (default 1280x720)")
-    render.add_argument("--seed", type=int, default=0, help="seed for blinks and idle motion")
+    render.add_argument("--size", type=_size, default=None, metavar="WxH",
+                        help="video size (default 1280x720; 512x512 with --generator "
+                        "talking-head)")
+    render.add_argument("--seed", type=int, default=0,
+                        help="seed for blinks and idle motion (and the diffusion noise)")
+    head = render.add_argument_group(
+        "talking head", "--generator talking-head: the .mp4 is a portrait video made by a "
+        "diffusion model (the diffusion extra) guided by the rig's animation; the other "
+        "outputs still come from the rig")
+    head.add_argument("--generator", choices=("rig", "talking-head"), default="rig",
+                      help="what draws the .mp4 (default rig: the 3D avatar)")
+    head.add_argument("--reference", metavar="IMAGE",
+                      help="the portrait (PNG or JPEG) every frame starts from")
+    head.add_argument("--models", metavar="FILE",
+                      help="talking_head.toml naming the model folders (default: see README)")
+    head.add_argument("--device", choices=("cuda", "mps", "cpu"), default=None,
+                      help="where to run the model (default: the best available)")
+    head.add_argument("--steps", type=_steps, default=4, help="denoising steps (default 4)")
+    head.add_argument("--guidance", type=_guidance, default=1.0,
+                      help="classifier-free guidance scale; above 1 runs it (default 1)")
+    head.add_argument("--strength", type=_strength, default=0.7,
+                      help="how far frames may move from the reference, 0..1 (default 0.7)")
+    head.add_argument("--ip-adapter-scale", type=_ip_adapter_scale, default=0.6,
+                      help="weight of the reference as an image prompt when the models include "
+                      "an IP-Adapter, 0..2; 0 turns it off (default 0.6)")
     render.add_argument("-o", "--output", action="append", required=True, metavar="OUT",
                         help="output file; repeat for several formats")
     render.add_argument("--json-progress", action="store_true",
@@ -233,6 +268,21 @@ def _progress_sink(json_progress: bool) -> Any:
     return None
 
 
+def _talking_head(args: argparse.Namespace, size: tuple[int, int]) -> Any:
+    """The talking-head request of ``render``'s options (``None`` for the rig)."""
+    if args.generator != "talking-head":
+        if args.reference or args.models:
+            raise UsageError("--reference and --models go with --generator talking-head")
+        return None
+    from studio.talking_head_video import TalkingHeadRequest
+
+    return TalkingHeadRequest(
+        reference=Path(args.reference) if args.reference else None,
+        config=Path(args.models) if args.models else None, device=args.device,
+        steps=args.steps, guidance=args.guidance, strength=args.strength, seed=args.seed,
+        ip_adapter_scale=args.ip_adapter_scale, size=size, fps=args.fps)
+
+
 def _cmd_render(args: argparse.Namespace) -> int:
     from generators.progress import NullProgress
     from studio.render_spec import RenderSpec, render
@@ -245,13 +295,15 @@ def _cmd_render(args: argparse.Namespace) -> int:
         controls["emotion_transition"] = args.transition
     if args.follow_voice is not None:
         controls["follow_voice"] = args.follow_voice
+    talking = args.generator == "talking-head"
+    size = args.size or ((512, 512) if talking else (1280, 720))
     spec = RenderSpec(
         audio=Path(args.audio), transcript=_read_transcript(args.transcript),
         language=args.language, prompt=args.prompt,
         emotion_track=Path(args.emotion_track) if args.emotion_track else None,
         visemes=Path(args.visemes) if args.visemes else None, intensity=args.intensity,
         controls=controls, avatar=Path(args.avatar) if args.avatar else None,
-        fps=args.fps, size=args.size, seed=args.seed,
+        fps=args.fps, size=size, seed=args.seed, talking_head=_talking_head(args, size),
     )
     sink = _progress_sink(args.json_progress)
     try:

@@ -16,7 +16,9 @@ from pathlib import Path
 from generators.errors import Cancelled
 from generators.language import AUTO
 from generators.progress import CancelToken, NullProgress, ProgressSink, SubProgress
+from studio.errors import StudioError
 from studio.session import Session
+from studio.talking_head_video import TalkingHeadRequest
 
 __all__ = ["RenderSpec", "render", "session_for"]
 
@@ -51,6 +53,10 @@ class RenderSpec:
         Avatar file (``None``: the built-in head).
     fps, size, seed
         Frame rate, video size and the seed of blinks and idle motion.
+    talking_head
+        When given, ``.mp4`` outputs are talking-head videos made by the diffusion generator
+        from the rig's take (:mod:`studio.talking_head_video`); the other outputs are the
+        rig's.
     """
 
     audio: Path
@@ -65,6 +71,7 @@ class RenderSpec:
     fps: float = 30.0
     size: tuple[int, int] = (1280, 720)
     seed: int = 0
+    talking_head: TalkingHeadRequest | None = None
 
 
 def session_for(spec: RenderSpec) -> Session:
@@ -142,9 +149,20 @@ def render(
     """
     from studio.exporters.base import check_writable, exporter_for
 
+    talking_head = spec.talking_head
     for out in outputs:  # bad outputs fail before any work
         exporter_for(out)
         check_writable(out)
+        if talking_head is not None and _is_video(out) and out.suffix.lower() != ".mp4":
+            raise StudioError(f"the talking-head generator writes .mp4 video, not {out.name}; "
+                              "name the output NAME.mp4")
+    if talking_head is not None:
+        if not any(_is_video(out) for out in outputs):
+            raise StudioError("the talking-head generator makes the .mp4 video; add an output "
+                              "NAME.mp4 (or leave the generator to the rig)")
+        from studio.talking_head_video import check_talking_head_request
+
+        check_talking_head_request(talking_head)  # missing models fail before any work
     progress = progress or NullProgress()
     session = session_for(spec)
     frames = any(o.name.lower().endswith(VIDEO_SUFFIXES) for o in outputs)
@@ -159,8 +177,11 @@ def render(
             if cancel is not None:
                 cancel.raise_if_cancelled()
             start = gen_share + i * span
-            written.append(session.export(out, progress=SubProgress(progress, start, start + span),
-                                          cancel=cancel))
+            part = SubProgress(progress, start, start + span)
+            if talking_head is not None and _is_video(out):
+                written.append(_talking_head_video(session, out, talking_head, part, cancel))
+            else:
+                written.append(session.export(out, progress=part, cancel=cancel))
     except Cancelled:
         if not keep_partial:
             for path in written:
@@ -168,3 +189,16 @@ def render(
         raise
     progress.report(1.0, "done")
     return written
+
+
+def _is_video(path: Path) -> bool:
+    return path.name.lower().endswith(VIDEO_SUFFIXES)
+
+
+def _talking_head_video(session: Session, out: Path, request: TalkingHeadRequest,
+                        progress: ProgressSink, cancel: CancelToken | None) -> Path:
+    from studio.talking_head_video import render_talking_head
+
+    assert session.take is not None  # generated above
+    return render_talking_head(session.take, session.avatar, out, request, progress=progress,
+                               cancel=cancel)

@@ -3,30 +3,23 @@
 Every component loads with ``local_files_only=True`` (nothing is downloaded, whatever
 ``HF_HUB_OFFLINE`` says) and from safetensors unless pickle checkpoints were explicitly
 allowed; on a GPU the weights load directly in fp16. Which folders to use is decided before
-this, by :mod:`generators.talking_head.checkpoints`, which also names what is missing.
+this, by :mod:`generators.talking_head.checkpoints`, which also names what is missing. When
+the folders include an IP-Adapter, its image encoder is loaded and its layers are installed in
+the UNet (:mod:`generators.talking_head.ip_adapter`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from generators.errors import ModelError
+from generators.talking_head.component_folders import ComponentFolders
+from generators.talking_head.ip_adapter import IpAdapter, load_ip_adapter
 from generators.talking_head.pipeline import TalkingHeadPipeline, choose_device
 
 __all__ = ["ComponentFolders", "load_pipeline"]
-
-
-@dataclass(frozen=True)
-class ComponentFolders:
-    """The folder of each component (as diffusers' ``save_pretrained`` writes them)."""
-
-    unet: Path
-    controlnet: Path
-    vae: Path
-    text_encoder: Path
-    tokenizer: Path
-    scheduler: Path
 
 
 def load_pipeline(folders: ComponentFolders, *, device: str | None = None,
@@ -46,9 +39,10 @@ def load_pipeline(folders: ComponentFolders, *, device: str | None = None,
     Raises
     ------
     ModelError
-        A component folder is present but cannot be loaded (its message names it).
+        A component folder is present but cannot be loaded, or the IP-Adapter's weights are
+        refused (pickle without ``allow_pickle``), broken or do not fit (its message names it).
     """
-    from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
+    from diffusers import AutoencoderKL, AutoencoderTiny, ControlNetModel, UNet2DConditionModel
     from diffusers.utils import logging as diffusers_logging
     from transformers import CLIPTextModel, CLIPTokenizer
     from transformers.utils import logging as transformers_logging
@@ -57,13 +51,20 @@ def load_pipeline(folders: ComponentFolders, *, device: str | None = None,
     transformers_logging.disable_progress_bar()
 
     torch_device, dtype = choose_device(device)
-    weights = {"torch_dtype": dtype, "local_files_only": True,
-               "use_safetensors": None if allow_pickle else True}
+    base = {"torch_dtype": dtype, "local_files_only": True,
+            "use_safetensors": None if allow_pickle else True}
+
+    def weights(name: str) -> dict[str, object]:
+        variant = folders.variants.get(name)
+        return {**base, "variant": variant} if variant else base
+
+    adapter = _ip_adapter(folders, dtype, allow_pickle)  # small: refused or broken fails first
+    vae_type = AutoencoderTiny if folders.vae_class == "AutoencoderTiny" else AutoencoderKL
     loaders = {
-        "unet": lambda p: UNet2DConditionModel.from_pretrained(p, **weights),
-        "controlnet": lambda p: ControlNetModel.from_pretrained(p, **weights),
-        "vae": lambda p: AutoencoderKL.from_pretrained(p, **weights),
-        "text_encoder": lambda p: CLIPTextModel.from_pretrained(p, **weights),
+        "unet": lambda p: UNet2DConditionModel.from_pretrained(p, **weights("unet")),
+        "controlnet": lambda p: ControlNetModel.from_pretrained(p, **weights("controlnet")),
+        "vae": lambda p: vae_type.from_pretrained(p, **weights("vae")),
+        "text_encoder": lambda p: CLIPTextModel.from_pretrained(p, **weights("text_encoder")),
         "tokenizer": lambda p: CLIPTokenizer.from_pretrained(p, local_files_only=True),
         "scheduler": _scheduler,
     }
@@ -78,7 +79,22 @@ def load_pipeline(folders: ComponentFolders, *, device: str | None = None,
                              "check that the folder holds a complete diffusers "
                              f"{name.replace('_', ' ')} (config and safetensors weights)"
                              ) from exc
-    return TalkingHeadPipeline(**parts, device=torch_device, dtype=dtype)
+    return TalkingHeadPipeline(**parts, ip_adapter=adapter, device=torch_device, dtype=dtype)
+
+
+def _ip_adapter(folders: ComponentFolders, dtype: torch.dtype,
+                allow_pickle: bool) -> IpAdapter | None:
+    """The IP-Adapter of ``folders`` (not yet installed), or ``None`` when there is none."""
+    if folders.ip_adapter_weights is None and folders.image_encoder is None:
+        return None
+    if folders.ip_adapter_weights is None or folders.image_encoder is None:
+        absent = "weights" if folders.ip_adapter_weights is None else "image encoder"
+        raise ModelError(f"talking-head models missing: ip_adapter {absent} (an IP-Adapter "
+                         "needs models/ip-adapter_sd15.safetensors and models/image_encoder/); "
+                         "name its folder in talking_head.toml ([models] ip_adapter = ...)")
+    return load_ip_adapter(folders.ip_adapter_weights, folders.image_encoder,
+                           dtype=dtype, allow_pickle=allow_pickle,
+                           encoder_variant=folders.variants.get("image_encoder"))
 
 
 def _scheduler(folder: Path) -> object:

@@ -8,6 +8,11 @@ denoised by the UNet with the ControlNet's residuals from that frame's condition
 rig's depth or normal map), with classifier-free guidance when ``guidance > 1``. Few-step
 schedulers (LCM, Turbo-style) work by passing them in and asking for 1-4 steps.
 
+With an IP-Adapter (:mod:`generators.talking_head.ip_adapter`) the reference portrait is also
+an image prompt: its CLIP image embedding is computed once per call and given to the UNet in
+every step (``added_cond_kwargs["image_embeds"]``; a zero embedding is the negative under
+guidance), weighted by ``ip_adapter_scale``. The ControlNet sees the text embeddings only.
+
 torch and diffusers are imported here and only here (with the ``diffusion`` extra); nothing on
 the base path imports this module.
 """
@@ -16,13 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from generators.errors import GeneratorError
 from generators.progress import CancelToken, NullProgress, ProgressSink
+
+if TYPE_CHECKING:
+    from generators.talking_head.ip_adapter import IpAdapter
 
 __all__ = ["FrameSettings", "TalkingHeadPipeline", "choose_device"]
 
@@ -51,6 +59,9 @@ class FrameSettings:
         Frames denoised together.
     seed
         Seed of the shared initial noise.
+    ip_adapter_scale
+        Weight of the reference portrait as an image prompt when the models include an
+        IP-Adapter (0 turns it off; ignored without one).
     """
 
     prompt: str = "a portrait photo of a person talking, looking at the camera"
@@ -62,6 +73,7 @@ class FrameSettings:
     temporal_blend: float = 0.3
     batch_size: int = 4
     seed: int = 0
+    ip_adapter_scale: float = 0.6
 
     def __post_init__(self) -> None:
         checks = [
@@ -71,6 +83,8 @@ class FrameSettings:
              f"temporal_blend must be in [0, 1), got {self.temporal_blend}"),
             (self.batch_size >= 1, f"batch_size must be at least 1, got {self.batch_size}"),
             (self.guidance >= 0.0, f"guidance must not be negative, got {self.guidance}"),
+            (0.0 <= self.ip_adapter_scale < float("inf"),
+             f"ip_adapter_scale must be 0 or more, got {self.ip_adapter_scale}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -111,24 +125,32 @@ class TalkingHeadPipeline:
     ----------
     unet, controlnet, vae, text_encoder, tokenizer, scheduler
         The diffusers / transformers components (an SD-1.5-compatible set).
+    ip_adapter
+        An IP-Adapter (see :func:`~generators.talking_head.ip_adapter.load_ip_adapter`),
+        installed in ``unet`` here unless it already is; ``None`` for none.
     device, dtype
         Where and in which precision to run (see :func:`choose_device`); the components are
         moved there.
     """
 
     def __init__(self, *, unet: Any, controlnet: Any, vae: Any, text_encoder: Any,
-                 tokenizer: Any, scheduler: Any, device: torch.device | None = None,
-                 dtype: torch.dtype | None = None) -> None:
+                 tokenizer: Any, scheduler: Any, ip_adapter: IpAdapter | None = None,
+                 device: torch.device | None = None, dtype: torch.dtype | None = None) -> None:
         if device is None or dtype is None:
             device, dtype = choose_device(None if device is None else device.type)
         self.device, self.dtype = device, dtype
+        if ip_adapter is not None and not ip_adapter.installed:
+            ip_adapter.install(unet)
         self.unet = _placed(unet, device, dtype)
         self.controlnet = _placed(controlnet, device, dtype)
         self.vae = _placed(vae, device, dtype)
         self.text_encoder = _placed(text_encoder, device, dtype)
         self.tokenizer = tokenizer
         self.scheduler = scheduler
-        self.vae_scale = 2 ** (len(vae.config.block_out_channels) - 1)
+        self.ip_adapter = None if ip_adapter is None else ip_adapter.to(device, dtype)
+        blocks = (getattr(vae.config, "block_out_channels", None)
+                  or vae.config.encoder_block_out_channels)  # AutoencoderKL or AutoencoderTiny
+        self.vae_scale = 2 ** (len(blocks) - 1)
         self._prompt_cache: dict[tuple[str, str, bool], torch.Tensor] = {}
 
     # -- pieces ---------------------------------------------------------------------------
@@ -150,8 +172,27 @@ class TalkingHeadPipeline:
     def encode_image(self, image: np.ndarray) -> torch.Tensor:
         """Latents (1, C, h, w) of an RGB uint8 image, scaled for the UNet."""
         pixels = _to_tensor(image[None], self.device, self.dtype) * 2.0 - 1.0
-        latents = self.vae.encode(pixels).latent_dist.mean
+        encoded = self.vae.encode(pixels)
+        latents = encoded.latent_dist.mean if hasattr(encoded, "latent_dist") else encoded.latents
         return latents * self.vae.config.scaling_factor
+
+    @torch.no_grad()
+    def encode_image_prompt(self, image: np.ndarray | None) -> torch.Tensor:
+        """The IP-Adapter's image embedding (1, D) of an RGB uint8 image (any size); zeros
+        (the unconditional embedding) for ``None``.
+
+        Raises
+        ------
+        GeneratorError
+            The pipeline has no IP-Adapter.
+        """
+        if self.ip_adapter is None:
+            raise GeneratorError("these talking-head models include no IP-Adapter; name one "
+                                 "in talking_head.toml ([models] ip_adapter = ...)")
+        if image is not None:
+            return self.ip_adapter.embed(image).to(self.dtype)
+        return torch.zeros((1, self.ip_adapter.embedding_size), device=self.device,
+                           dtype=self.dtype)
 
     @torch.no_grad()
     def decode(self, latents: torch.Tensor) -> np.ndarray:
@@ -169,6 +210,7 @@ class TalkingHeadPipeline:
         settings: FrameSettings,
         *,
         reference: np.ndarray | None = None,
+        ip_adapter_image: np.ndarray | None = None,
         prompts: Iterable[str] | None = None,
         count: int | None = None,
         progress: ProgressSink | None = None,
@@ -184,7 +226,11 @@ class TalkingHeadPipeline:
             Prompts, steps, guidance and the temporal settings.
         reference
             The portrait (RGB uint8, same size) every frame starts from; ``None`` starts from
-            noise.
+            noise. With an IP-Adapter it is also the image prompt.
+        ip_adapter_image
+            The IP-Adapter's image prompt (RGB uint8, any size) when it should differ from
+            ``reference``. Without either, or with ``settings.ip_adapter_scale == 0``, the
+            adapter is off; without an IP-Adapter this is ignored.
         prompts
             One prompt per conditioning image (the emotion along the timeline); ``None`` uses
             ``settings.prompt`` throughout. A batch never mixes prompts.
@@ -195,6 +241,8 @@ class TalkingHeadPipeline:
         """
         progress = progress or NullProgress()
         reference_latents = None if reference is None else self.encode_image(reference)
+        image_prompt = self._image_prompt(
+            reference if ip_adapter_image is None else ip_adapter_image, settings)
         shared_noise: torch.Tensor | None = None
         previous: torch.Tensor | None = None
         done = 0
@@ -224,10 +272,19 @@ class TalkingHeadPipeline:
                                     f"generating frames ({base + size}/{count})")
 
             latents = self._denoise(latents, control, embeddings, timesteps, settings,
-                                    cancel, step_done)
+                                    cancel, step_done, image_prompt)
             previous = latents[-1:]
             done += len(batch)
             yield from self.decode(latents)
+
+    def _image_prompt(self, image: np.ndarray | None,
+                      settings: FrameSettings) -> tuple[torch.Tensor, float] | None:
+        """The image embedding and the scale the IP-Adapter runs with (``None`` without an
+        adapter); no image or a zero scale runs it at scale 0, which skips its branch."""
+        if self.ip_adapter is None:
+            return None
+        scale = settings.ip_adapter_scale if image is not None else 0.0
+        return self.encode_image_prompt(image if scale > 0 else None), scale
 
     def _schedule(self, settings: FrameSettings, from_reference: bool) -> torch.Tensor:
         self.scheduler.set_timesteps(settings.steps, device=self.device)
@@ -258,11 +315,19 @@ class TalkingHeadPipeline:
 
     def _denoise(self, latents: torch.Tensor, control: torch.Tensor, embeddings: torch.Tensor,
                  timesteps: Sequence[torch.Tensor], settings: FrameSettings,
-                 cancel: CancelToken | None, step_done: Callable[[float], None]) -> torch.Tensor:
+                 cancel: CancelToken | None, step_done: Callable[[float], None],
+                 image_prompt: tuple[torch.Tensor, float] | None = None) -> torch.Tensor:
         size = latents.shape[0]
         copies = 2 if settings.guided else 1
         text = embeddings.repeat_interleave(size, dim=0)  # [neg]*size + [pos]*size
         control_in = control.repeat(copies, 1, 1, 1)
+        extra: dict[str, Any] = {}
+        if image_prompt is not None and self.ip_adapter is not None:
+            embeds, scale = image_prompt
+            self.ip_adapter.set_scale(self.unet, scale)  # per batch: frames() may interleave
+            images = [torch.zeros_like(embeds)] * (size if settings.guided else 0) + \
+                [embeds] * size
+            extra["added_cond_kwargs"] = {"image_embeds": [torch.cat(images)[:, None]]}
         for index, t in enumerate(timesteps):
             if cancel is not None:
                 cancel.raise_if_cancelled()
@@ -273,7 +338,8 @@ class TalkingHeadPipeline:
                                         return_dict=False)
             noise = self.unet(model_in, t, encoder_hidden_states=text,
                               down_block_additional_residuals=down,
-                              mid_block_additional_residual=mid, return_dict=False)[0]
+                              mid_block_additional_residual=mid, return_dict=False,
+                              **extra)[0]
             if settings.guided:
                 uncond, cond = noise.chunk(2)
                 noise = uncond + settings.guidance * (cond - uncond)

@@ -58,6 +58,7 @@ from studio.batch.manifest_files import (
 )
 from studio.batch.presets import load_preset, preset_settings
 from studio.render_spec import RenderSpec
+from studio.talking_head_video import TalkingHeadRequest
 
 __all__ = [
     "AUDIO_SUFFIXES",
@@ -83,7 +84,10 @@ MAX_TRANSCRIPT_BYTES = 256 * 1024
 
 _SPEC_FIELDS = ("transcript", "language", "prompt", "emotion_track", "visemes", "intensity",
                 "controls", "avatar", "fps", "size", "seed")
-_FILES = (("emotion_track", "emotion track"), ("visemes", "viseme file"), ("avatar", "avatar"))
+_FILES = (("emotion_track", "emotion track"), ("visemes", "viseme file"), ("avatar", "avatar"),
+          ("reference", "reference portrait"), ("models", "talking-head models config"))
+TALKING_HEAD_SIZE = (512, 512)
+"""Frame size of a talking-head line that gives none (the model's native size)."""
 
 
 @dataclass(frozen=True)
@@ -296,6 +300,18 @@ def _transcript(settings: dict[str, Any], audio: Path) -> str | None:
     return read_transcript_file(beside) if beside.is_file() else None
 
 
+def _talking_head(settings: dict[str, Any], values: dict[str, Any]) -> TalkingHeadRequest:
+    """The talking-head request of a line whose generator is ``talking-head``."""
+    if not any(suffix == ".mp4" for suffix in settings.get("formats", DEFAULT_FORMATS)):
+        raise ManifestError("generator talking-head makes the .mp4 video; add mp4 to the "
+                            "line's formats (or set generator to rig)")
+    chosen = {k: settings[k] for k in ("steps", "guidance", "strength", "ip_adapter_scale")
+              if k in settings}
+    return TalkingHeadRequest(reference=settings.get("reference"), config=settings.get("models"),
+                              seed=values.get("seed", 0), size=values["size"],
+                              fps=values.get("fps", 30.0), **chosen)
+
+
 def _job(settings: dict[str, Any], where: str) -> BatchJob:
     audio: Path | None = settings.get("audio")
     if audio is None:
@@ -316,6 +332,9 @@ def _job(settings: dict[str, Any], where: str) -> BatchJob:
             raise ManifestError(f"{what} not found: {path} (check the path)")
     values: dict[str, Any] = {k: settings[k] for k in _SPEC_FIELDS if k in settings}
     values["transcript"] = _transcript(settings, audio)
+    if settings.get("generator") == "talking-head":
+        values.setdefault("size", TALKING_HEAD_SIZE)
+        values["talking_head"] = _talking_head(settings, values)
     return BatchJob(name, RenderSpec(audio, **values), settings.get("formats", DEFAULT_FORMATS),
                     where)
 

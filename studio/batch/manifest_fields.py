@@ -39,6 +39,7 @@ __all__ = [
     "CONTROL_FIELDS",
     "FIELDS",
     "LINE_ONLY_FIELDS",
+    "TALKING_HEAD_FIELDS",
     "ManifestError",
     "check_stem",
     "field_names",
@@ -77,14 +78,26 @@ CONTROL_FIELDS: tuple[str, ...] = AnimationControls.names()
 LINE_ONLY_FIELDS: tuple[str, ...] = ("audio", "name", "transcript", "transcript_file")
 """Fields that belong to one voice line and cannot be defaults or preset settings."""
 
+TALKING_HEAD_FIELDS: tuple[str, ...] = ("generator", "reference", "models", "steps", "guidance",
+                                        "strength", "ip_adapter_scale")
+"""The generator (``rig`` or ``talking-head``) and the talking-head generator's settings (used
+only by lines whose generator is ``talking-head``)."""
+
+GENERATORS = ("rig", "talking-head")
+STEPS_RANGE = (1, 200)
+GUIDANCE_RANGE = (0.0, 30.0)
+STRENGTH_RANGE = (0.01, 1.0)
+IP_ADAPTER_SCALE_RANGE = (0.0, 2.0)
+
 FIELDS: tuple[str, ...] = (
     *LINE_ONLY_FIELDS,
     "language", "prompt", "emotion_track", "visemes", "intensity", *CONTROL_FIELDS,
-    "avatar", "formats", "fps", "size", "seed", "preset",
+    "avatar", "formats", "fps", "size", "seed", "preset", *TALKING_HEAD_FIELDS,
 )
 """Every field name, in documentation order."""
 
-_PATH_FIELDS = ("audio", "transcript_file", "emotion_track", "visemes", "avatar")
+_PATH_FIELDS = ("audio", "transcript_file", "emotion_track", "visemes", "avatar", "reference",
+                "models")
 _EXCLUSIVE = (("prompt", "emotion_track"), ("transcript", "transcript_file"))
 _UNSAFE_STEM_CHARS = set('/\\:*?"<>|')
 NO_TRANSCRIPT = "none"
@@ -276,6 +289,13 @@ def _language(value: object) -> str:
     return text
 
 
+def _generator(value: object) -> str:
+    text = _text("generator", value).lower().replace("_", "-").replace(" ", "-")
+    if text not in GENERATORS:
+        raise ManifestError(f"generator must be {' or '.join(GENERATORS)}, got {value!r:.40}")
+    return text
+
+
 def _parse_value(name: str, value: object, base: Path) -> Any:
     if name in _PATH_FIELDS:
         if name == "transcript_file" and isinstance(value, str) \
@@ -302,6 +322,16 @@ def _parse_value(name: str, value: object, base: Path) -> Any:
         return _size(value)
     if name == "formats":
         return _formats(value)
+    if name == "generator":
+        return _generator(value)
+    if name == "steps":
+        return _whole(name, value, *STEPS_RANGE)
+    if name == "guidance":
+        return _number(name, value, *GUIDANCE_RANGE)
+    if name == "strength":
+        return _number(name, value, *STRENGTH_RANGE)
+    if name == "ip_adapter_scale":
+        return _number(name, value, *IP_ADAPTER_SCALE_RANGE)
     return _control(name, value)
 
 

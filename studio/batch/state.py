@@ -135,6 +135,18 @@ def _plain(value: Any) -> Any:
     return repr(value)
 
 
+def _talking_head_content(request: Any) -> dict[str, Any]:
+    """A talking-head request's settings, with the reference portrait's and the models
+    config's bytes hashed (the weights are named by the config; hashing gigabytes per batch
+    would cost more than the check saves)."""
+    content = {f.name: _plain(getattr(request, f.name)) for f in dataclasses.fields(request)}
+    for name in ("reference", "config"):
+        path = getattr(request, name)
+        if path is not None:
+            content[name] = _file_sha256(Path(path))
+    return content
+
+
 class ResumeState:
     """The resume records of one output folder, and the fingerprints they are checked against.
 
@@ -172,6 +184,8 @@ class ResumeState:
             value = getattr(spec, f.name)
             if f.name == "avatar" and value is not None:
                 content[f.name] = self._avatar_content(Path(value))
+            elif f.name == "talking_head" and value is not None:
+                content[f.name] = _talking_head_content(value)
             elif f.name in CONTENT_FIELDS and value is not None:
                 content[f.name] = _file_sha256(Path(value))
             else:

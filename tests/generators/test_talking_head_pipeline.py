@@ -163,6 +163,20 @@ def test_frames_must_fit_the_latent_grid(pipeline):
         list(pipeline.frames(odd, FrameSettings(steps=1)))
 
 
+def test_a_tiny_vae_decoder_can_stand_in_for_the_vae():
+    from diffusers import AutoencoderTiny
+
+    parts = tiny_components()
+    torch.manual_seed(0)
+    parts["vae"] = AutoencoderTiny(encoder_block_out_channels=(16, 16),
+                                   decoder_block_out_channels=(16, 16),
+                                   num_encoder_blocks=(1, 1), num_decoder_blocks=(1, 1))
+    fast = TalkingHeadPipeline(**parts, device=torch.device("cpu"), dtype=torch.float32)
+    assert fast.vae_scale == 2
+    frames = _run(fast, _conditioning(2))
+    assert frames.shape == (2, SIZE, SIZE, 3)
+
+
 def test_the_cpu_runs_in_full_precision():
     device, dtype = choose_device("cpu")
     assert device.type == "cpu" and dtype == torch.float32
@@ -198,3 +212,20 @@ def test_a_broken_component_folder_is_named(tmp_path):
         weights.unlink()
     with pytest.raises(ModelError, match=r"cannot load the talking-head vae from .*vae"):
         load_pipeline(ComponentFolders(**{n: tmp_path / n for n in COMPONENTS}), device="cpu")
+
+
+def test_a_folder_with_only_fp16_weights_loads_that_variant(tmp_path):
+    from generators.talking_head.checkpoints import locate_models
+    from generators.talking_head.loading import load_pipeline
+    from generators.talking_head.model_config import TalkingHeadModels
+    from tests.generators.tiny_talking_head import save_tiny_models, tiny_components
+
+    save_tiny_models(tmp_path)
+    for weights in (tmp_path / "unet").glob("*.safetensors"):
+        weights.unlink()
+    tiny_components()["unet"].save_pretrained(tmp_path / "unet", variant="fp16")
+    paths = locate_models(TalkingHeadModels(base=tmp_path, controlnet=tmp_path / "controlnet"))
+    folders = paths.component_folders()
+    assert folders.variants == {"unet": "fp16"}
+    loaded = load_pipeline(folders, device="cpu")
+    assert len(list(loaded.frames(_conditioning(1), FrameSettings(steps=1)))) == 1

@@ -49,3 +49,64 @@ def save_tiny_models(folder: Path, seed: int = 0) -> Path:
         else:
             parts[name].save_pretrained(target, safe_serialization=True)
     return folder
+
+
+def tiny_image_encoder(seed: int = 0) -> Any:
+    """A tiny ``CLIPVisionModelWithProjection`` (32-pixel images, 32-value embeddings)."""
+    import torch
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(seed)
+    config = CLIPVisionConfig.from_pretrained(FIXTURE / "image_encoder")
+    return CLIPVisionModelWithProjection(config).eval()
+
+
+def tiny_ip_adapter_weights(seed: int = 0, strength: float = 0.5) -> dict[str, Any]:
+    """Seeded IP-Adapter weights for the tiny UNet, with the flat keys of
+    ``ip-adapter_sd15.safetensors``: ``image_proj.proj`` (projection_dim -> 4 image tokens of
+    cross_attention_dim) and ``image_proj.norm``, then ``ip_adapter.N.to_k_ip`` /
+    ``ip_adapter.N.to_v_ip`` for each cross-attention layer, N its attention processor's index.
+    ``strength`` is the standard deviation of the key and value weights."""
+    import json
+
+    import torch
+    from diffusers import UNet2DConditionModel
+
+    unet = UNet2DConditionModel.from_config(UNet2DConditionModel.load_config(FIXTURE / "unet"))
+    cross = unet.config.cross_attention_dim
+    config = json.loads((FIXTURE / "image_encoder" / "config.json").read_text("utf-8"))
+    embed, tokens = config["projection_dim"], 4
+    generator = torch.Generator().manual_seed(seed)
+
+    def normal(*shape: int, std: float) -> torch.Tensor:
+        return torch.randn(shape, generator=generator) * std
+
+    weights = {"image_proj.proj.weight": normal(cross * tokens, embed, std=0.3),
+               "image_proj.proj.bias": normal(cross * tokens, std=0.1),
+               "image_proj.norm.weight": 1.0 + normal(cross, std=0.1),
+               "image_proj.norm.bias": normal(cross, std=0.1)}
+    hidden = {"down_blocks": list(unet.config.block_out_channels),
+              "up_blocks": list(reversed(unet.config.block_out_channels))}
+    for index, name in enumerate(unet.attn_processors):
+        if name.endswith("attn1.processor"):
+            continue
+        block = name.split(".")[0]
+        width = (unet.config.block_out_channels[-1] if block == "mid_block"
+                 else hidden[block][int(name.split(".")[1])])
+        for kind in ("to_k_ip", "to_v_ip"):
+            weights[f"ip_adapter.{index}.{kind}.weight"] = normal(width, cross, std=strength)
+    return weights
+
+
+def save_tiny_ip_adapter(folder: Path, seed: int = 0, strength: float = 0.5) -> Path:
+    """Write a tiny IP-Adapter in the h94/IP-Adapter layout (``models/ip-adapter_sd15
+    .safetensors`` and ``models/image_encoder/``, safetensors only); returns ``folder``."""
+    from safetensors.torch import save_file
+
+    models = folder / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    tiny_image_encoder(seed).save_pretrained(models / "image_encoder", safe_serialization=True)
+    weights = tiny_ip_adapter_weights(seed, strength)
+    save_file({key: value.contiguous() for key, value in weights.items()},
+              str(models / "ip-adapter_sd15.safetensors"))
+    return folder

@@ -1,0 +1,258 @@
+"""A talking-head video (``.mp4``) of the session's take: diffusion frames with the sound.
+
+The rig's take drives everything: each frame's conditioning image is the posed avatar rendered
+by our renderer (depth), the prompt follows the take's emotion track, and every frame starts
+from the user's reference portrait. Frames stream to the same ffmpeg encoder the rig's video
+uses, into a temporary file renamed only when the video is complete (a failure or a cancel
+leaves nothing). torch and diffusers are imported only when this runs (the ``diffusion``
+extra); without them the error says what to install.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from generators.progress import CancelToken, NullProgress, ProgressSink, SubProgress
+from generators.take import Take
+from renderers.avatar import Avatar
+from studio.errors import StudioError
+
+__all__ = [
+    "NEEDS_EXTRA",
+    "TalkingHeadRequest",
+    "check_diffusion_available",
+    "check_talking_head_request",
+    "diffusion_available",
+    "forget_loaded_pipeline",
+    "loaded_pipeline",
+    "render_talking_head",
+    "talking_head_frames",
+]
+
+NEEDS_EXTRA = ("the talking-head generator needs the diffusion extra: "
+               "pip install 'affect-studio[diffusion]'")
+
+LOAD_SHARE = 0.1
+"""Share of the progress bar for loading the models."""
+
+
+@dataclass(frozen=True)
+class TalkingHeadRequest:
+    """What the user asked of the talking-head generator.
+
+    Parameters
+    ----------
+    reference
+        The portrait every frame starts from (PNG or JPEG); ``None`` starts from noise. When
+        the models include an IP-Adapter it is also the image prompt.
+    config
+        The models' config file (``talking_head.toml``); ``None`` for the default lookup.
+    device
+        ``"cuda"``, ``"mps"`` or ``"cpu"``; ``None`` picks the best available.
+    steps, guidance, strength, temporal_blend, batch_size, seed, ip_adapter_scale
+        See :class:`generators.talking_head.pipeline.FrameSettings`.
+    size
+        ``(width, height)`` of the frames.
+    fps
+        Frames per second of the video.
+    """
+
+    reference: Path | None = None
+    config: Path | None = None
+    device: str | None = None
+    steps: int = 4
+    guidance: float = 1.0
+    strength: float = 0.7
+    temporal_blend: float = 0.3
+    batch_size: int = 4
+    seed: int = 0
+    ip_adapter_scale: float = 0.6
+    size: tuple[int, int] = (512, 512)
+    fps: float = 30.0
+
+
+def diffusion_available() -> bool:
+    """Whether torch and diffusers are installed (without importing them)."""
+    return all(importlib.util.find_spec(name) is not None
+               for name in ("torch", "diffusers", "transformers"))
+
+
+def render_talking_head(
+    take: Take,
+    avatar: Avatar,
+    dest: Path,
+    request: TalkingHeadRequest,
+    *,
+    progress: ProgressSink | None = None,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """Write the talking-head video of ``take`` to ``dest`` (``.mp4``).
+
+    Raises
+    ------
+    StudioError
+        The diffusion extra is missing or ``dest`` is not an ``.mp4``.
+    GeneratorError
+        Models missing (the message lists which and where they were looked for), a bad
+        reference portrait or bad settings.
+    Cancelled
+        ``cancel`` was set; nothing is left at ``dest``.
+    """
+    from studio.exporters.base import atomic_output, check_writable
+    from studio.exporters.ffmpeg_pipe import FfmpegVideoWriter
+    from studio.exporters.frame_encoding import source_audio, take_frames
+
+    dest = Path(dest)
+    if dest.suffix.lower() != ".mp4":
+        raise StudioError(f"the talking-head generator writes .mp4 video, not {dest.name}; "
+                          "name the output NAME.mp4")
+    check_diffusion_available()
+    check_writable(dest)
+    progress = progress or NullProgress()
+    width, height = request.size
+    frames = take_frames(take, request.fps)
+    audio = source_audio(take)
+    generated = talking_head_frames(take, avatar, request,
+                                    progress=SubProgress(progress, 0.0, 0.98), cancel=cancel)
+    with (atomic_output(dest) as tmp,
+          FfmpegVideoWriter(tmp, width=width, height=height, fps=request.fps,
+                            duration=frames / request.fps, audio=audio) as writer):
+        for frame in generated:
+            writer.write(frame)
+        progress.report(0.99, "finishing the video file")
+        writer.close()
+    progress.report(1.0, "talking-head video written")
+    return dest
+
+
+def check_diffusion_available() -> None:
+    """Raise a :class:`StudioError` saying what to install when the extra is missing."""
+    if not diffusion_available():
+        raise StudioError(NEEDS_EXTRA)
+
+
+def check_talking_head_request(request: TalkingHeadRequest) -> None:
+    """Check, without loading any model, that ``request`` can run: the diffusion extra, the
+    models' config and every model file, and the reference portrait.
+
+    Raises
+    ------
+    StudioError, GeneratorError
+        What is missing or wrong, in one line.
+    """
+    from generators.talking_head.checkpoints import locate_models
+    from generators.talking_head.model_config import load_model_config
+
+    check_diffusion_available()
+    locate_models(load_model_config(request.config))
+    _settings(request)
+    _reference(request)
+
+
+def talking_head_frames(
+    take: Take,
+    avatar: Avatar,
+    request: TalkingHeadRequest,
+    *,
+    progress: ProgressSink | None = None,
+    cancel: CancelToken | None = None,
+) -> Iterator[np.ndarray]:
+    """The talking-head frames of ``take`` (RGB uint8, ``request.size``), one per video frame.
+
+    The models are loaded (or reused, see :func:`loaded_pipeline`), the reference portrait
+    read and every setting checked before the first frame is yielded, so a bad request fails
+    at once. Frames then come one by one as their batch is denoised (a viewer can show them
+    as they arrive).
+
+    Raises
+    ------
+    StudioError
+        The diffusion extra is missing.
+    GeneratorError
+        Missing models, a bad reference portrait or bad settings.
+    Cancelled
+        ``cancel`` was set (checked before every denoising step).
+    """
+    from studio.exporters.frame_encoding import take_frames
+
+    check_diffusion_available()
+    progress = progress or NullProgress()
+    settings = _settings(request)
+    pipeline = loaded_pipeline(request, SubProgress(progress, 0.0, LOAD_SHARE))
+    reference = _reference(request)
+    count = take_frames(take, request.fps)
+    images = _conditioning(take, avatar, request, cancel)
+    prompts = _prompts(take, request, count)
+    generate = SubProgress(progress, LOAD_SHARE, 1.0)
+    return pipeline.frames(images, settings, reference=reference, prompts=prompts,
+                           count=count, progress=generate, cancel=cancel)
+
+
+_LOADED: dict[tuple[object, ...], Any] = {}
+"""The last pipeline loaded (one at most), by what it was loaded from."""
+
+
+def loaded_pipeline(request: TalkingHeadRequest, progress: ProgressSink | None = None) -> Any:
+    """The pipeline of ``request``'s models and device, loaded once per process.
+
+    The same config, model folders and device reuse the pipeline already in memory (a batch
+    worker or the studio loads the models once, not per voice line); anything else replaces
+    it, so at most one set of weights is held.
+    """
+    from generators.talking_head.checkpoints import locate_models
+    from generators.talking_head.loading import load_pipeline
+    from generators.talking_head.model_config import load_model_config
+
+    progress = progress or NullProgress()
+    models = load_model_config(request.config)
+    folders = locate_models(models).component_folders()
+    key = (repr(folders), request.device, models.allow_pickle)
+    if key not in _LOADED:
+        _LOADED.clear()  # free the old weights before loading new ones
+        progress.report(0.0, "loading the talking-head models")
+        _LOADED[key] = load_pipeline(folders, device=request.device,
+                                     allow_pickle=models.allow_pickle)
+    progress.report(1.0, "models loaded")
+    return _LOADED[key]
+
+
+def forget_loaded_pipeline() -> None:
+    """Drop the pipeline kept by :func:`loaded_pipeline` (frees its memory)."""
+    _LOADED.clear()
+
+
+def _settings(request: TalkingHeadRequest) -> Any:
+    from generators.talking_head.pipeline import FrameSettings
+
+    return FrameSettings(steps=request.steps, guidance=request.guidance,
+                         strength=request.strength, temporal_blend=request.temporal_blend,
+                         batch_size=request.batch_size, seed=request.seed,
+                         ip_adapter_scale=request.ip_adapter_scale)
+
+
+def _reference(request: TalkingHeadRequest) -> np.ndarray | None:
+    if request.reference is None:
+        return None
+    from generators.talking_head.reference import load_reference
+
+    return load_reference(request.reference, request.size)
+
+
+def _conditioning(take: Take, avatar: Avatar, request: TalkingHeadRequest,
+                  cancel: CancelToken | None) -> Iterator[np.ndarray]:
+    from generators.talking_head.conditioning import conditioning_frames
+
+    return (frame["depth"] for frame in conditioning_frames(
+        take, avatar, size=request.size, kinds=("depth",), fps=request.fps, cancel=cancel))
+
+
+def _prompts(take: Take, request: TalkingHeadRequest, frames: int) -> list[str]:
+    from generators.talking_head.prompting import frame_prompts
+
+    return frame_prompts(take.emotion, [i / request.fps for i in range(frames)])
