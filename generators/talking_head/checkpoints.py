@@ -138,6 +138,7 @@ class ModelPaths:
     controlnet: ComponentFiles
     ip_adapter: IpAdapterFiles | None = None
     vae_override: bool = False
+    scheduler_class: str | None = None
 
     @property
     def uses_pickle(self) -> bool:
@@ -164,7 +165,8 @@ class ModelPaths:
                                 vae_class=self.vae.class_name,
                                 ip_adapter_weights=None if adapter is None else adapter.weights,
                                 image_encoder=(None if adapter is None
-                                               else adapter.image_encoder.folder))
+                                               else adapter.image_encoder.folder),
+                                scheduler_class=self.scheduler_class)
 
 
 @dataclass(frozen=True)
@@ -269,7 +271,8 @@ def locate_models(models: TalkingHeadModels) -> ModelPaths:
     return ModelPaths(base=base, unet=parts["unet"], vae=vae,
                       text_encoder=parts["text_encoder"], tokenizer=parts["tokenizer"],
                       scheduler=parts["scheduler"], controlnet=controlnet,
-                      ip_adapter=ip_adapter, vae_override=vae_override is not None)
+                      ip_adapter=ip_adapter, vae_override=vae_override is not None,
+                      scheduler_class=models.scheduler)
 
 
 # --- places ------------------------------------------------------------------------------------

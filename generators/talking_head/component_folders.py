@@ -22,7 +22,8 @@ class ComponentFolders:
     the VAE's ``_class_name`` (``AutoencoderTiny`` for a tiny decoder; default
     ``AutoencoderKL``). ``ip_adapter_weights`` (``ip-adapter_sd15.safetensors``) and
     ``image_encoder`` (its CLIP vision model's folder) are both set when the models include an
-    IP-Adapter, else both ``None``.
+    IP-Adapter, else both ``None``. ``scheduler_class`` names a sampler to build from the
+    scheduler folder's config instead of the class it names.
     """
 
     unet: Path
@@ -35,3 +36,4 @@ class ComponentFolders:
     vae_class: str | None = None
     ip_adapter_weights: Path | None = None
     image_encoder: Path | None = None
+    scheduler_class: str | None = None

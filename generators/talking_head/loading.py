@@ -66,7 +66,7 @@ def load_pipeline(folders: ComponentFolders, *, device: str | None = None,
         "vae": lambda p: vae_type.from_pretrained(p, **weights("vae")),
         "text_encoder": lambda p: CLIPTextModel.from_pretrained(p, **weights("text_encoder")),
         "tokenizer": lambda p: CLIPTokenizer.from_pretrained(p, local_files_only=True),
-        "scheduler": _scheduler,
+        "scheduler": lambda p: _scheduler(p, folders.scheduler_class),
     }
     parts = {}
     for name, load in loaders.items():
@@ -97,14 +97,15 @@ def _ip_adapter(folders: ComponentFolders, dtype: torch.dtype,
                            encoder_variant=folders.variants.get("image_encoder"))
 
 
-def _scheduler(folder: Path) -> object:
-    """The scheduler class its config names, from diffusers."""
+def _scheduler(folder: Path, class_name: str | None = None) -> object:
+    """The scheduler of ``folder``'s config: of the class it names, or of ``class_name`` (a
+    few-step sampler such as ``LCMScheduler`` over the same noise schedule)."""
     import diffusers
     from diffusers import DDIMScheduler, SchedulerMixin
 
     base = SchedulerMixin
     config = DDIMScheduler.load_config(folder, local_files_only=True)
-    name = str(config.get("_class_name", ""))
+    name = class_name or str(config.get("_class_name", ""))
     cls = getattr(diffusers, name, None)
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise ValueError(f"unknown scheduler {name!r} in {folder / 'scheduler_config.json'}")

@@ -9,6 +9,7 @@ optionally a separate (or tiny) VAE and an IP-Adapter. Each is named in the ``[m
     controlnet = "lllyasviel/control_v11f1p_sd15_depth"    # ... or a Hugging Face repo id
     vae = "vae-ft-mse"                       # optional; relative to this file's folder
     ip_adapter = "h94/IP-Adapter"            # optional: models/ip-adapter_sd15.safetensors
+    scheduler = "LCMScheduler"               # optional: another sampler over the base's schedule
     allow_pickle = false                     # accept .bin checkpoints (pickle can run code)
 
 A value is a folder (``~`` expands; a relative path is relative to the config file's folder);
@@ -19,8 +20,8 @@ always offline.
 
 Where the config file is found (the first that applies):
 
-1. the path given to :func:`load_model_config` (``affect-studio render --talking-head-config``
-   or the like);
+1. the path given to :func:`load_model_config` (``affect-studio render --models FILE``, a
+   batch line's ``models``);
 2. ``$AFFECT_STUDIO_TALKING_HEAD_CONFIG``;
 3. ``talking_head.toml`` in the user's config folder, the one the batch presets use:
    ``$XDG_CONFIG_HOME/affect-studio/`` or else ``~/.config/affect-studio/``;
@@ -87,7 +88,13 @@ DEFAULT_CONTROLNET_REPOS = ("lllyasviel/control_v11f1p_sd15_depth",)
 PLACE_KEYS = ("base", "controlnet", "vae", "ip_adapter")
 """Keys of ``[models]`` that name a place."""
 
-_KEYS = (*PLACE_KEYS, "allow_pickle")
+SCHEDULERS = ("DDIMScheduler", "DPMSolverMultistepScheduler", "EulerAncestralDiscreteScheduler",
+              "EulerDiscreteScheduler", "LCMScheduler", "PNDMScheduler", "TCDScheduler",
+              "UniPCMultistepScheduler")
+"""Samplers the ``scheduler`` key may name (diffusers classes that step one latent at a time):
+``LCMScheduler`` / ``TCDScheduler`` for few-step (LCM- or Turbo-distilled) UNets."""
+
+_KEYS = (*PLACE_KEYS, "scheduler", "allow_pickle")
 _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 
 
@@ -156,6 +163,9 @@ class TalkingHeadModels:
     ip_adapter
         A folder with ``models/ip-adapter_sd15.safetensors`` and ``models/image_encoder/``;
         ``None`` for none.
+    scheduler
+        A sampler of :data:`SCHEDULERS` made from the base's scheduler config; ``None`` for the
+        base's own.
     allow_pickle
         Accept pickle checkpoints (``.bin``): they can run code when loaded.
     config_file
@@ -175,6 +185,7 @@ class TalkingHeadModels:
         default_factory=lambda: ModelSource(repo_ids=DEFAULT_CONTROLNET_REPOS))
     vae: ModelSource | None = None
     ip_adapter: ModelSource | None = None
+    scheduler: str | None = None
     allow_pickle: bool = False
     config_file: Path | None = None
 
@@ -251,7 +262,12 @@ a string (a folder or a Hugging Face repo id), not int; fix the file
     if not isinstance(allow, bool):
         raise ModelConfigError(f"{path}: [models] allow_pickle must be true or false, not "
                                f"{_shown(allow)}; fix the file")
-    return TalkingHeadModels(**places, allow_pickle=allow, config_file=path)
+    scheduler = table.get("scheduler")
+    if scheduler is not None and scheduler not in SCHEDULERS:
+        raise ModelConfigError(f"{path}: [models] scheduler must be one of "
+                               f"{', '.join(SCHEDULERS)}, not {_shown(scheduler)}; fix the file")
+    return TalkingHeadModels(**places, scheduler=scheduler, allow_pickle=allow,
+                             config_file=path)
 
 
 def _read_bounded(path: Path, source: str) -> str:

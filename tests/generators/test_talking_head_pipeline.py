@@ -229,3 +229,36 @@ def test_a_folder_with_only_fp16_weights_loads_that_variant(tmp_path):
     assert folders.variants == {"unet": "fp16"}
     loaded = load_pipeline(folders, device="cpu")
     assert len(list(loaded.frames(_conditioning(1), FrameSettings(steps=1)))) == 1
+
+
+def test_a_few_step_sampler_named_in_the_config_replaces_the_bases(tmp_path):
+    from diffusers import DDIMScheduler, LCMScheduler
+
+    from generators.talking_head.checkpoints import locate_models
+    from generators.talking_head.loading import load_pipeline
+    from generators.talking_head.model_config import load_model_config
+    from tests.generators.tiny_talking_head import save_tiny_models
+
+    save_tiny_models(tmp_path / "sd15")
+    config = tmp_path / "talking_head.toml"
+    config.write_text('[models]\nbase = "sd15"\ncontrolnet = "sd15/controlnet"\n'
+                      'scheduler = "LCMScheduler"\n', encoding="utf-8")
+    models = load_model_config(config)
+    assert models.scheduler == "LCMScheduler"
+    loaded = load_pipeline(locate_models(models).component_folders(), device="cpu")
+    assert isinstance(loaded.scheduler, LCMScheduler)
+    base = DDIMScheduler.load_config(tmp_path / "sd15" / "scheduler")
+    assert loaded.scheduler.config.beta_end == base["beta_end"]  # the same noise schedule
+    frames = list(loaded.frames(_conditioning(3), FrameSettings(steps=2, strength=1.0)))
+    assert len(frames) == 3 and all(f.shape == (64, 64, 3) for f in frames)
+    assert float(np.std(frames[0])) > 1.0
+
+
+def test_an_unknown_sampler_in_the_config_is_refused_in_one_line(tmp_path):
+    from generators.talking_head.model_config import ModelConfigError, load_model_config
+
+    config = tmp_path / "talking_head.toml"
+    config.write_text('[models]\nscheduler = "FastestScheduler"\n', encoding="utf-8")
+    with pytest.raises(ModelConfigError, match=r"scheduler must be one of DDIMScheduler, .*"
+                       r"LCMScheduler.*not 'FastestScheduler'; fix the file"):
+        load_model_config(config)
