@@ -11,7 +11,7 @@ extra); without them the error says what to install.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,8 +91,24 @@ def render_talking_head(
     *,
     progress: ProgressSink | None = None,
     cancel: CancelToken | None = None,
+    frames: Iterable[np.ndarray] | None = None,
 ) -> Path:
     """Write the talking-head video of ``take`` to ``dest`` (``.mp4``).
+
+    Parameters
+    ----------
+    take, avatar
+        The rig's take and the avatar its conditioning images are rendered from.
+    dest
+        The ``.mp4`` to write (through a temporary file renamed when complete).
+    request
+        The generator's settings.
+    progress, cancel
+        Progress reporting and cancellation (checked before every denoising step, or
+        between frames when ``frames`` is given).
+    frames
+        Frames already generated for ``take`` with ``request`` (one RGB uint8 frame of
+        ``request.size`` per video frame): they are encoded instead of generating new ones.
 
     Raises
     ------
@@ -112,23 +128,36 @@ def render_talking_head(
     if dest.suffix.lower() != ".mp4":
         raise StudioError(f"the talking-head generator writes .mp4 video, not {dest.name}; "
                           "name the output NAME.mp4")
-    check_diffusion_available()
     check_writable(dest)
     progress = progress or NullProgress()
     width, height = request.size
-    frames = take_frames(take, request.fps)
+    count = take_frames(take, request.fps)
     audio = source_audio(take)
-    generated = talking_head_frames(take, avatar, request,
-                                    progress=SubProgress(progress, 0.0, 0.98), cancel=cancel)
+    if frames is None:
+        check_diffusion_available()
+        generated = talking_head_frames(take, avatar, request,
+                                        progress=SubProgress(progress, 0.0, 0.98), cancel=cancel)
+    else:
+        generated = _encoding_progress(frames, count, progress, cancel)
     with (atomic_output(dest) as tmp,
           FfmpegVideoWriter(tmp, width=width, height=height, fps=request.fps,
-                            duration=frames / request.fps, audio=audio) as writer):
+                            duration=count / request.fps, audio=audio) as writer):
         for frame in generated:
             writer.write(frame)
         progress.report(0.99, "finishing the video file")
         writer.close()
     progress.report(1.0, "talking-head video written")
     return dest
+
+
+def _encoding_progress(frames: Iterable[np.ndarray], count: int, progress: ProgressSink,
+                       cancel: CancelToken | None) -> Iterator[np.ndarray]:
+    """``frames`` with a cancel check and a progress report for each."""
+    for index, frame in enumerate(frames):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        yield frame
+        progress.report(0.98 * (index + 1) / max(count, 1), "writing the talking-head video")
 
 
 def check_diffusion_available() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,13 +78,18 @@ class ExportPlan:
 
 
 ExportJobFactory = Callable[[ExportPlan], Callable[[ProgressSink, CancelToken], list[Path]]]
+OutputWriter = Callable[[object, Path, ProgressSink, CancelToken], Path]
+"""``writer(take, dest, progress, cancel) -> dest``: writes one output in place of its exporter."""
 
 
-def export_job(plan: ExportPlan, take_for_fps: Callable[[float], object], avatar: object):
+def export_job(plan: ExportPlan, take_for_fps: Callable[[float], object], avatar: object,
+               writers: Mapping[str, OutputWriter] | None = None):
     """A worker job writing every output of ``plan`` (atomic per file).
 
-    ``take_for_fps(fps)`` returns the take at the plan's frame rate (cheap re-mapping).
+    ``take_for_fps(fps)`` returns the take at the plan's frame rate (cheap re-mapping);
+    ``writers`` replace the exporters of some extensions (``".mp4"``: the talking-head video).
     """
+    writers = dict(writers or {})
 
     def job(progress: ProgressSink, cancel: CancelToken) -> list[Path]:
         progress.report(0.0, "preparing the take")
@@ -94,6 +99,11 @@ def export_job(plan: ExportPlan, take_for_fps: Callable[[float], object], avatar
         for i, dest in enumerate(outputs):
             cancel.raise_if_cancelled()
             sink = SubProgress(progress, i / len(outputs), (i + 1) / len(outputs))
+            writer = writers.get(dest.suffix.lower())
+            if writer is not None:
+                sink.report(0.0, f"writing {dest.name}")
+                written.append(writer(take, dest, sink, cancel))
+                continue
             exporter = exporter_for(
                 dest, width=plan.width, height=plan.height, fps=plan.fps, cancel=cancel
             )
@@ -107,6 +117,9 @@ def export_job(plan: ExportPlan, take_for_fps: Callable[[float], object], avatar
 
 class ExportDialog(QDialog):
     """Choose formats, size, frame rate and destination, then export with progress.
+
+    ``note``, when given, is shown under the formats (e.g. that the video is the talking
+    head's).
 
     Signals
     -------
@@ -125,6 +138,7 @@ class ExportDialog(QDialog):
         width: int,
         height: int,
         fps: float,
+        note: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -208,8 +222,13 @@ class ExportDialog(QDialog):
         self.export_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self._cancel_or_close)
 
+        self.note = QLabel(note or "")
+        self.note.setWordWrap(True)
+        self.note.setVisible(bool(note))
+
         layout = QVBoxLayout(self)
         layout.addWidget(formats)
+        layout.addWidget(self.note)
         layout.addLayout(form)
         layout.addWidget(self.open_when_done)
         layout.addWidget(self.progress)

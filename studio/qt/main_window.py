@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -79,6 +80,7 @@ from studio.qt.export_dialog import ExportDialog, ExportPlan, export_job
 from studio.qt.icons import icon
 from studio.qt.panels import AudioPanel, ControlsPanel, EmotionPanel
 from studio.qt.playback import PlaybackController
+from studio.qt.talking_head_actions import TalkingHeadActions
 from studio.qt.timeline import TimelineWidget
 from studio.qt.viewport import ImageViewport, Viewport, create_viewport
 from studio.qt.workers import JobRunner
@@ -214,7 +216,15 @@ class MainWindow(QMainWindow):
         self.viewport: Viewport = create_viewport(lambda: self.session.avatar)
         self.viewport.frame_drawn.connect(self._frame_drawn)
         self.viewport.failed.connect(self._viewport_failed)
-        self.setCentralWidget(self.viewport)
+        # The rig viewport and, beside it, the talking-head frames (shown with that generator).
+        self.talking_head = TalkingHeadActions(self)
+        self.view_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.view_splitter.setChildrenCollapsible(False)
+        self.view_splitter.addWidget(self.viewport)
+        self.view_splitter.addWidget(self.talking_head.view)
+        self.view_splitter.setStretchFactor(0, 1)
+        self.view_splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(self.view_splitter)
 
         self.audio_panel = AudioPanel()
         self.emotion_panel = EmotionPanel()
@@ -232,6 +242,8 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         for key, title, widget, area in (
             ("voice", "Voice line", self.audio_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("generator", "Generator", self.talking_head.panel,
+             Qt.DockWidgetArea.LeftDockWidgetArea),
             ("emotion", "Emotion", self.emotion_panel, Qt.DockWidgetArea.RightDockWidgetArea),
             ("animation", "Animation", _scrolling(self.controls_panel),
              Qt.DockWidgetArea.RightDockWidgetArea),
@@ -539,7 +551,8 @@ class MainWindow(QMainWindow):
         self.progress_bar.setFormat(f"{message} %p%")
 
     def cancel_jobs(self) -> None:
-        """Cancel loading or analysis."""
+        """Cancel loading, analysis or the talking-head frames."""
+        self.talking_head.cancel()
         if self.loader.busy:
             self.loader.cancel()
         if self.analyser.busy:
@@ -710,6 +723,7 @@ class MainWindow(QMainWindow):
 
     def _show_time(self, t: float) -> None:
         self.viewport.set_pose(self.session.pose_at(t))
+        self.talking_head.show_time(t)
         self.timeline.set_time(t)
         duration = self.session.audio.duration if self.session.audio else 0.0
         frame = round(t * self.session.settings.fps)
@@ -1260,7 +1274,8 @@ class MainWindow(QMainWindow):
         folder = self.project_path.parent if self.project_path else Path(self._start_folder())
         s = self.session.settings
         dialog = ExportDialog(self._export_job, folder=folder, stem=stem, width=s.width,
-                              height=s.height, fps=s.fps, parent=self)
+                              height=s.height, fps=s.fps, note=self.talking_head.export_note(),
+                              parent=self)
         self.export_dialog = dialog
         dialog.open()
         return dialog
@@ -1281,7 +1296,7 @@ class MainWindow(QMainWindow):
                                   "generation; set the frame rate before generating")
             return generator.map(analysis, replace(request, fps=fps))  # type: ignore[attr-defined]
 
-        return export_job(plan, take_for_fps, avatar)
+        return export_job(plan, take_for_fps, avatar, self.talking_head.export_writers(plan.fps))
 
     # ------------------------------------------------------------------ viewport fallback
 
@@ -1314,7 +1329,7 @@ class MainWindow(QMainWindow):
         self.act_neutral.toggled.connect(replacement.set_show_neutral)
         old = self.viewport
         self.viewport = replacement
-        self.setCentralWidget(replacement)
+        self.view_splitter.replaceWidget(self.view_splitter.indexOf(old), replacement)
         old.deleteLater()
         self._show_time(self.playback.time)
         self.statusBar().showMessage(f"Window OpenGL unavailable ({message}); rendering "
@@ -1343,6 +1358,7 @@ class MainWindow(QMainWindow):
         self.loader.shutdown()
         self.analyser.shutdown()
         self.mapper.shutdown()
+        self.talking_head.shutdown()
         self.batch_actions.shutdown()
         self.analysis_process.close()
         discard_recovery(recovery_folder() / f"{self.instance_id}.recovery.json")

@@ -12,15 +12,17 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from generators.errors import Cancelled, GeneratorError
 from generators.progress import CancelToken, ProgressSink
+from renderers.errors import RendererError
 from studio.errors import StudioError
 
 Job = Callable[[ProgressSink, CancelToken], Any]
 
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (GeneratorError, StudioError, OSError)
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (GeneratorError, StudioError, RendererError,
+                                                    OSError)
 """Errors that are the user's input being wrong (shown as a message, not a traceback)."""
 
 
@@ -127,8 +129,11 @@ class JobRunner(QObject):
         worker.failed.connect(self._on_failure)
         worker.cancelled.connect(self._on_cancelled)
         thread.started.connect(worker.run)
+        # Direct: quit from the worker thread itself (QThread.quit is thread-safe), so that
+        # wait() on the UI thread returns when the job ends instead of waiting for the UI
+        # thread's event loop to deliver the quit.
         for signal in (worker.succeeded, worker.failed, worker.cancelled):
-            signal.connect(thread.quit)
+            signal.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(lambda t=thread: self._forget(t))
         self._threads.append((thread, worker))
         self.started.emit(label)

@@ -36,7 +36,7 @@ def _message(w: MainWindow) -> QMessageBox:
 def test_window_has_the_parts_an_artist_needs(window: MainWindow) -> None:
     assert window.windowTitle().startswith("Affect Studio — Untitled")
     assert window.viewport.kind == "image"  # offscreen platform: the EGL image fallback
-    assert set(window.docks) == {"voice", "emotion", "animation", "timeline"}
+    assert set(window.docks) == {"voice", "generator", "emotion", "animation", "timeline"}
     names = set(window.controls_panel.rows)
     assert names == {"intensity", "upper_face", "lower_face", "lip_articulation", "blink_rate",
                      "gaze_activity", "head_motion", "lip_anticipation", "lip_offset",
