@@ -164,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     head.add_argument("--ip-adapter-scale", type=_ip_adapter_scale, default=0.6,
                       help="weight of the reference as an image prompt when the models include "
                       "an IP-Adapter, 0..2; 0 turns it off (default 0.6)")
+    head.add_argument("--low-memory", action="store_true",
+                      help="save GPU memory (text encoder on the CPU, sliced attention, VAE "
+                      "one frame at a time) at some cost in speed")
     render.add_argument("-o", "--output", action="append", required=True, metavar="OUT",
                         help="output file; repeat for several formats")
     render.add_argument("--json-progress", action="store_true",
@@ -280,7 +283,8 @@ def _talking_head(args: argparse.Namespace, size: tuple[int, int]) -> Any:
         reference=Path(args.reference) if args.reference else None,
         config=Path(args.models) if args.models else None, device=args.device,
         steps=args.steps, guidance=args.guidance, strength=args.strength, seed=args.seed,
-        ip_adapter_scale=args.ip_adapter_scale, size=size, fps=args.fps)
+        ip_adapter_scale=args.ip_adapter_scale, low_memory=args.low_memory, size=size,
+        fps=args.fps)
 
 
 def _cmd_render(args: argparse.Namespace) -> int:

@@ -57,6 +57,9 @@ class TalkingHeadRequest:
         ``"cuda"``, ``"mps"`` or ``"cpu"``; ``None`` picks the best available.
     steps, guidance, strength, temporal_blend, batch_size, seed, ip_adapter_scale
         See :class:`generators.talking_head.pipeline.FrameSettings`.
+    low_memory
+        Save device memory for small GPUs (see
+        :meth:`generators.talking_head.pipeline.TalkingHeadPipeline.save_memory`).
     size
         ``(width, height)`` of the frames.
     fps
@@ -73,6 +76,7 @@ class TalkingHeadRequest:
     batch_size: int = 4
     seed: int = 0
     ip_adapter_scale: float = 0.6
+    low_memory: bool = False
     size: tuple[int, int] = (512, 512)
     fps: float = 30.0
 
@@ -247,8 +251,11 @@ def loaded_pipeline(request: TalkingHeadRequest, progress: ProgressSink | None =
         progress.report(0.0, "loading the talking-head models")
         _LOADED[key] = load_pipeline(folders, device=request.device,
                                      allow_pickle=models.allow_pickle)
+    pipeline = _LOADED[key]
+    if request.low_memory and not pipeline.saving_memory:
+        pipeline.save_memory()
     progress.report(1.0, "models loaded")
-    return _LOADED[key]
+    return pipeline
 
 
 def forget_loaded_pipeline() -> None:

@@ -152,6 +152,25 @@ class TalkingHeadPipeline:
                   or vae.config.encoder_block_out_channels)  # AutoencoderKL or AutoencoderTiny
         self.vae_scale = 2 ** (len(blocks) - 1)
         self._prompt_cache: dict[tuple[str, str, bool], torch.Tensor] = {}
+        self.saving_memory = False
+        """Whether :meth:`save_memory` has been applied."""
+
+    def save_memory(self) -> None:
+        """Trade a little speed for device memory, for small GPUs.
+
+        The text encoder moves to the CPU (in fp32; it runs once per distinct prompt, its
+        embeddings are cached), the UNet's and ControlNet's attention is computed in slices,
+        and the VAE decodes one frame at a time, in tiles when the frames are large. The
+        frames stay the same up to floating-point rounding.
+        """
+        self.text_encoder = self.text_encoder.to(device="cpu", dtype=torch.float32)
+        for model in (self.unet, self.controlnet):
+            model.set_attention_slice("auto")
+        self.vae.enable_slicing()
+        self.vae.enable_tiling()
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        self.saving_memory = True
 
     # -- pieces ---------------------------------------------------------------------------
 
@@ -164,8 +183,9 @@ class TalkingHeadPipeline:
             tokens = self.tokenizer(texts, padding="max_length", truncation=True,
                                     max_length=self.tokenizer.model_max_length,
                                     return_tensors="pt")
-            hidden = self.text_encoder(tokens.input_ids.to(self.device))[0]
-            self._prompt_cache[key] = hidden.to(self.dtype)
+            encoder_device = next(self.text_encoder.parameters()).device
+            hidden = self.text_encoder(tokens.input_ids.to(encoder_device))[0]
+            self._prompt_cache[key] = hidden.to(device=self.device, dtype=self.dtype)
         return self._prompt_cache[key]
 
     @torch.no_grad()

@@ -305,8 +305,8 @@ def _talking_head(settings: dict[str, Any], values: dict[str, Any]) -> TalkingHe
     if not any(suffix == ".mp4" for suffix in settings.get("formats", DEFAULT_FORMATS)):
         raise ManifestError("generator talking-head makes the .mp4 video; add mp4 to the "
                             "line's formats (or set generator to rig)")
-    chosen = {k: settings[k] for k in ("steps", "guidance", "strength", "ip_adapter_scale")
-              if k in settings}
+    chosen = {k: settings[k] for k in ("steps", "guidance", "strength", "ip_adapter_scale",
+                                       "low_memory") if k in settings}
     return TalkingHeadRequest(reference=settings.get("reference"), config=settings.get("models"),
                               seed=values.get("seed", 0), size=values["size"],
                               fps=values.get("fps", 30.0), **chosen)

@@ -79,7 +79,7 @@ LINE_ONLY_FIELDS: tuple[str, ...] = ("audio", "name", "transcript", "transcript_
 """Fields that belong to one voice line and cannot be defaults or preset settings."""
 
 TALKING_HEAD_FIELDS: tuple[str, ...] = ("generator", "reference", "models", "steps", "guidance",
-                                        "strength", "ip_adapter_scale")
+                                        "strength", "ip_adapter_scale", "low_memory")
 """The generator (``rig`` or ``talking-head``) and the talking-head generator's settings (used
 only by lines whose generator is ``talking-head``)."""
 
@@ -289,6 +289,19 @@ def _language(value: object) -> str:
     return text
 
 
+def _flag(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off"):
+        return False
+    raise ManifestError(f"{name} must be true or false, got {value!r:.40}")
+
+
 def _generator(value: object) -> str:
     text = _text("generator", value).lower().replace("_", "-").replace(" ", "-")
     if text not in GENERATORS:
@@ -332,6 +345,8 @@ def _parse_value(name: str, value: object, base: Path) -> Any:
         return _number(name, value, *STRENGTH_RANGE)
     if name == "ip_adapter_scale":
         return _number(name, value, *IP_ADAPTER_SCALE_RANGE)
+    if name == "low_memory":
+        return _flag(name, value)
     return _control(name, value)
 
 

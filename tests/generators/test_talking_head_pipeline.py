@@ -262,3 +262,16 @@ def test_an_unknown_sampler_in_the_config_is_refused_in_one_line(tmp_path):
     with pytest.raises(ModelConfigError, match=r"scheduler must be one of DDIMScheduler, .*"
                        r"LCMScheduler.*not 'FastestScheduler'; fix the file"):
         load_model_config(config)
+
+
+def test_saving_memory_keeps_the_frames():
+    pipeline = TalkingHeadPipeline(**tiny_components(), device=torch.device("cpu"),
+                                   dtype=torch.float32)  # its own: the shared one stays as is
+    cond = _conditioning(3)
+    before = _run(pipeline, cond)
+    pipeline.save_memory()
+    assert next(pipeline.text_encoder.parameters()).device.type == "cpu"
+    assert pipeline.vae.use_slicing and pipeline.vae.use_tiling
+    after = _run(pipeline, cond)
+    difference = np.abs(after.astype(int) - before)
+    assert difference.max() <= 2 and (difference > 0).mean() < 1e-2  # rounding only

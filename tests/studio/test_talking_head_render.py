@@ -106,3 +106,21 @@ def test_the_talking_head_options_need_the_generator(voice, portrait, tmp_path, 
                  "-o", str(tmp_path / "x.json")])
     assert code == 2
     assert "--reference and --models go with --generator talking-head" in capsys.readouterr().err
+
+
+def test_low_memory_is_applied_to_the_loaded_models_once(models):
+    from studio.talking_head_video import (
+        TalkingHeadRequest,
+        forget_loaded_pipeline,
+        loaded_pipeline,
+    )
+
+    forget_loaded_pipeline()
+    plain = loaded_pipeline(TalkingHeadRequest(config=models, device="cpu"))
+    assert not plain.saving_memory
+    saving = loaded_pipeline(TalkingHeadRequest(config=models, device="cpu", low_memory=True))
+    assert saving is plain and saving.saving_memory  # the same weights, now saving memory
+    assert next(saving.text_encoder.parameters()).device.type == "cpu"
+    forget_loaded_pipeline()
+    assert loaded_pipeline(TalkingHeadRequest(config=models, device="cpu")) is not plain
+    forget_loaded_pipeline()
