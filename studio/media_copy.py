@@ -1,8 +1,9 @@
-"""Copy a project's media (voice line, avatar) into the project folder before saving.
+"""Copy a project's media (voice line, avatar, reference portrait) into the project folder.
 
 A project stores its media paths relative to the project file and refuses, on load, paths
-that leave the project folder; media elsewhere must therefore be copied in first. The voice
-line goes directly into the folder; the avatar, which may be many files (a ``.gltf`` with its
+that leave the project folder; media elsewhere must therefore be copied in first, before
+saving. The voice line and the talking-head reference portrait go directly into the folder;
+the avatar, which may be many files (a ``.gltf`` with its
 buffers and images, an ``.obj`` with its materials, textures and shapes folder, a mapping
 profile), goes into ``avatars/<avatar stem>/`` with its files laid out as beside the original
 (:func:`~renderers.loaders.avatar_files.avatar_files`).
@@ -86,33 +87,44 @@ class OutsideMedia:
         The voice line file.
     avatar
         The avatar file (its other files travel with it).
+    reference
+        The talking-head reference portrait.
     """
 
     audio: Path | None = None
     avatar: Path | None = None
+    reference: Path | None = None
 
     def __bool__(self) -> bool:
-        return self.audio is not None or self.avatar is not None
+        return any(p is not None for p in (self.audio, self.avatar, self.reference))
 
 
 def find_outside(folder: str | Path, *, audio: str | Path | None,
-                 avatar: str | Path | None) -> OutsideMedia:
-    """Which of the voice line and the avatar file lie outside the project ``folder``.
+                 avatar: str | Path | None,
+                 reference: str | Path | None = None) -> OutsideMedia:
+    """Which of the voice line, the avatar file and the reference portrait lie outside the
+    project ``folder``.
 
     Parameters
     ----------
     folder
         The project file's folder.
-    audio, avatar
-        The voice line and the avatar file in use; ``None`` (no clip, the default avatar)
-        has nothing to copy.
+    audio, avatar, reference
+        The voice line, the avatar file and the talking-head reference portrait in use;
+        ``None`` (no clip, the default avatar, no portrait) has nothing to copy.
+
+    Examples
+    --------
+    >>> find_outside("/p", audio="/p/a.wav", avatar=None, reference="/m/face.png")
+    OutsideMedia(audio=None, avatar=None, reference=PosixPath('/m/face.png'))
     """
     def outside(path: str | Path | None) -> Path | None:
         if path is None or not str(path) or is_inside(path, folder):
             return None
         return Path(os.path.abspath(path))
 
-    return OutsideMedia(audio=outside(audio), avatar=outside(avatar))
+    return OutsideMedia(audio=outside(audio), avatar=outside(avatar),
+                        reference=outside(reference))
 
 
 def copy_question(outside: OutsideMedia, folder: Path) -> tuple[str, str]:
@@ -130,16 +142,18 @@ def copy_question(outside: OutsideMedia, folder: Path) -> tuple[str, str]:
       avatar: head.glb (into avatars/head/)
     Copy them into that folder so the project can be moved with its media?
     """
-    lines = []
+    lines, titles = [], []
     if outside.audio is not None:
         lines.append(f"  voice line: {outside.audio.name}")
+        titles.append("Copy the voice line?")
     if outside.avatar is not None:
         lines.append(f"  avatar: {outside.avatar.name} (into {AVATARS_FOLDER}/"
                      f"{outside.avatar.stem}/)")
-    if outside.audio is not None and outside.avatar is not None:
-        title = "Copy the media?"
-    else:
-        title = "Copy the voice line?" if outside.audio is not None else "Copy the avatar?"
+        titles.append("Copy the avatar?")
+    if outside.reference is not None:
+        lines.append(f"  reference portrait: {outside.reference.name}")
+        titles.append("Copy the reference portrait?")
+    title = titles[0] if len(titles) == 1 else "Copy the media?"
     them = "them" if len(lines) > 1 else "it"
     text = "\n".join([f"{'These files are' if len(lines) > 1 else 'This file is'} outside the "
                       f"project folder {folder}:", *lines,
@@ -172,13 +186,18 @@ def copy_file_into(source: Path, folder: Path) -> Path:
     ProjectError
         The file cannot be read or the folder cannot take it; nothing is left behind.
     """
+    return _copy_file(source, folder)[0]
+
+
+def _copy_file(source: Path, folder: Path) -> tuple[Path, bool]:
+    """:func:`copy_file_into`, also saying whether the copy is new (``False``: reused)."""
     source = Path(source)
     for n in range(MAX_NAME_TRIES):
         target = folder / (source.name if n == 0 else f"{source.stem}-{n}{source.suffix}")
         if not target.exists() and not target.is_symlink():
             break
         if _same_content(source, target):
-            return target
+            return target, False
     else:
         raise ProjectError(f"cannot copy {source.name} into {folder}: too many files of that "
                            "name (tidy the folder up, or save the project elsewhere)")
@@ -192,7 +211,7 @@ def copy_file_into(source: Path, folder: Path) -> Path:
         if created:
             tmp.unlink(missing_ok=True)
         raise _copy_error(source.name, folder, exc) from None
-    return target
+    return target, True
 
 
 def _temporary(folder: Path, name: str) -> Path:
@@ -338,13 +357,15 @@ class CopiedMedia:
 
     audio: Path | None = None
     avatar: Path | None = None
+    reference: Path | None = None
 
 
 def copy_media_into(outside: OutsideMedia, folder: Path) -> CopiedMedia:
-    """Copy the avatar, then the voice line, of ``outside`` into the project ``folder``.
+    """Copy the avatar, the voice line, then the reference portrait of ``outside`` into the
+    project ``folder``.
 
-    Both are copied or neither: when the voice line fails after the avatar was copied, the
-    avatar copy made by this call is removed again.
+    All are copied or none: when one fails, the copies this call made before it are removed
+    again (files that were already there, identical, are left alone).
 
     Raises
     ------
@@ -359,9 +380,17 @@ def copy_media_into(outside: OutsideMedia, folder: Path) -> CopiedMedia:
     if outside.avatar is not None:
         before = set(avatars.iterdir()) if avatars.is_dir() else set()
         avatar = copy_avatar_into(outside.avatar, folder)
+    files: dict[str, Path] = {}
+    made: list[Path] = []
     try:
-        audio = None if outside.audio is None else copy_file_into(outside.audio, folder)
+        for role, source in (("audio", outside.audio), ("reference", outside.reference)):
+            if source is not None:
+                files[role], new = _copy_file(source, folder)
+                if new:
+                    made.append(files[role])
     except ProjectError:
+        for copy in made:
+            copy.unlink(missing_ok=True)
         if avatar is not None:
             copied = avatars / avatar.relative_to(avatars).parts[0]
             if copied not in before:
@@ -370,4 +399,5 @@ def copy_media_into(outside: OutsideMedia, folder: Path) -> CopiedMedia:
                 with suppress(OSError):
                     avatars.rmdir()  # only when empty
         raise
-    return CopiedMedia(audio=audio, avatar=avatar)
+    return CopiedMedia(audio=files.get("audio"), avatar=avatar,
+                       reference=files.get("reference"))

@@ -28,9 +28,14 @@ from studio.exporters.text_output import write_text_atomic
 from studio.project_schema import (
     CURRENT_VERSION,
     FORMAT_NAME,
+    TALKING_HEAD_GUIDANCE,
+    TALKING_HEAD_SIDE_STEP,
+    TALKING_HEAD_STEPS,
+    TALKING_HEAD_STRENGTH,
     Project,
     ProjectLipSync,
     ProjectSegment,
+    ProjectTalkingHead,
 )
 
 __all__ = [
@@ -145,6 +150,9 @@ def project_to_dict(project: Project, folder: Path, *, absolute_paths: bool = Fa
         else _stored(project.avatar_path, folder, "avatar", absolute_paths),
         "controls": dict(project.controls),
         "lipSync": None if project.lip_sync is None else _lip_sync_to_dict(project.lip_sync),
+        "talkingHead": None
+        if project.talking_head is None
+        else _talking_head_to_dict(project.talking_head, folder, absolute_paths),
     }
 
 
@@ -152,6 +160,20 @@ def _lip_sync_to_dict(lip_sync: ProjectLipSync) -> Json:
     return {
         "audioSha256": lip_sync.audio_sha256,
         "visemes": [{"viseme": v.viseme, "start": v.start, "end": v.end} for v in lip_sync.visemes],
+    }
+
+
+def _talking_head_to_dict(settings: ProjectTalkingHead, folder: Path, absolute: bool) -> Json:
+    reference = settings.reference_path
+    return {
+        "enabled": settings.enabled,
+        "reference": None
+        if reference is None
+        else _stored(reference, folder, "reference portrait", absolute),
+        "steps": settings.steps,
+        "guidance": settings.guidance,
+        "strength": settings.strength,
+        "size": settings.size,
     }
 
 
@@ -355,6 +377,32 @@ def _lip_sync(value: Any) -> ProjectLipSync | None:
     return ProjectLipSync(sha, timeline)
 
 
+def _talking_head(value: Any, folder: Path, absolute: bool) -> ProjectTalkingHead | None:
+    """The generator switch and talking-head settings (absent keys take the defaults)."""
+    if value is None:
+        return None
+    obj = _object(value, "talkingHead")
+    default = ProjectTalkingHead()
+    enabled = obj.get("enabled", default.enabled)
+    if not isinstance(enabled, bool):
+        raise ProjectError(f"talkingHead enabled must be true or false, got {enabled!r:.40}")
+    step = TALKING_HEAD_SIDE_STEP
+    size = _integer(obj.get("size", default.size), "talkingHead size", step, MAX_SIDE)
+    if size % step:
+        raise ProjectError(f"talkingHead size must be a multiple of {step} pixels, got {size}")
+    return ProjectTalkingHead(
+        enabled=enabled,
+        reference_path=_path(obj.get("reference"), folder, "reference portrait", absolute),
+        steps=_integer(obj.get("steps", default.steps), "talkingHead steps",
+                       *TALKING_HEAD_STEPS),
+        guidance=_number(obj.get("guidance", default.guidance), "talkingHead guidance",
+                         *TALKING_HEAD_GUIDANCE),
+        strength=_number(obj.get("strength", default.strength), "talkingHead strength",
+                         *TALKING_HEAD_STRENGTH),
+        size=size,
+    )
+
+
 def project_from_dict(data: Any, folder: Path, *, absolute_paths: bool = False) -> Project:
     """Validate parsed project JSON and build a :class:`Project`, resolving paths in ``folder``.
 
@@ -428,6 +476,7 @@ def project_from_dict(data: Any, folder: Path, *, absolute_paths: bool = False) 
         avatar_path=_path(obj.get("avatar"), folder, "avatar", absolute_paths),
         controls=_controls(obj.get("controls")),
         lip_sync=_lip_sync(obj.get("lipSync")),
+        talking_head=_talking_head(obj.get("talkingHead"), folder, absolute_paths),
     )
 
 

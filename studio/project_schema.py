@@ -14,9 +14,14 @@ from generators.take import VisemeSegment
 __all__ = [
     "CURRENT_VERSION",
     "FORMAT_NAME",
+    "TALKING_HEAD_GUIDANCE",
+    "TALKING_HEAD_SIDE_STEP",
+    "TALKING_HEAD_STEPS",
+    "TALKING_HEAD_STRENGTH",
     "Project",
     "ProjectLipSync",
     "ProjectSegment",
+    "ProjectTalkingHead",
 ]
 
 FORMAT_NAME: str = "affect-studio-project"
@@ -24,6 +29,15 @@ FORMAT_NAME: str = "affect-studio-project"
 
 CURRENT_VERSION: int = 1
 """Schema version written by this release."""
+
+TALKING_HEAD_STEPS: tuple[int, int] = (1, 100)
+"""Lowest and highest talking-head denoising steps a project may hold (the studio's range)."""
+TALKING_HEAD_GUIDANCE: tuple[float, float] = (0.0, 20.0)
+"""Lowest and highest talking-head guidance a project may hold."""
+TALKING_HEAD_STRENGTH: tuple[float, float] = (0.05, 1.0)
+"""Lowest and highest talking-head strength a project may hold."""
+TALKING_HEAD_SIDE_STEP: int = 64
+"""Talking-head frame sides are multiples of this many pixels."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,36 @@ class ProjectLipSync:
     visemes: tuple[VisemeSegment, ...]
 
 
+@dataclass(frozen=True)
+class ProjectTalkingHead:
+    """The studio's generator switch and talking-head settings.
+
+    The models' file is not here: it is a setting of the machine (the studio's user
+    settings), not of the project. The defaults are those of
+    :class:`studio.talking_head_video.TalkingHeadRequest`.
+
+    Parameters
+    ----------
+    enabled
+        Whether the switch is on Talking head (an exported ``.mp4`` is its video).
+    reference_path
+        Absolute path of the reference portrait, or ``None``: frames start from noise.
+    steps, guidance, strength
+        As in :class:`studio.talking_head_video.TalkingHeadRequest`, within
+        :data:`TALKING_HEAD_STEPS`, :data:`TALKING_HEAD_GUIDANCE` and
+        :data:`TALKING_HEAD_STRENGTH`.
+    size
+        Side of the square frames in pixels (a multiple of :data:`TALKING_HEAD_SIDE_STEP`).
+    """
+
+    enabled: bool = False
+    reference_path: Path | None = None
+    steps: int = 4
+    guidance: float = 1.0
+    strength: float = 0.7
+    size: int = 512
+
+
 @dataclass
 class Project:
     """Everything needed to reopen a piece of work.
@@ -103,6 +147,8 @@ class Project:
         multiplier 0..2); absent names keep their default of 1.
     lip_sync
         The hand-corrected viseme timeline, or ``None``: the analysis as it is.
+    talking_head
+        The talking-head switch and settings, or ``None``: the studio's own defaults.
     """
 
     version: int = CURRENT_VERSION
@@ -119,14 +165,18 @@ class Project:
     avatar_path: Path | None = None
     controls: dict[str, float] = field(default_factory=dict)
     lip_sync: ProjectLipSync | None = None
+    talking_head: ProjectTalkingHead | None = None
 
     def referenced_files(self) -> dict[str, Path]:
-        """The files the project points to, by role (``"audio"``, ``"avatar"``)."""
+        """The files the project points to, by role (``"audio"``, ``"avatar"``, and
+        ``"reference"``: the talking-head reference portrait)."""
         files: dict[str, Path] = {}
         if self.audio_path is not None:
             files["audio"] = self.audio_path
         if self.avatar_path is not None:
             files["avatar"] = self.avatar_path
+        if self.talking_head is not None and self.talking_head.reference_path is not None:
+            files["reference"] = self.talking_head.reference_path
         return files
 
     def missing_files(self) -> dict[str, Path]:

@@ -13,7 +13,7 @@ import gc
 import os
 import time
 import uuid
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ from studio.project import (
     save_project,
     session_to_project,
 )
+from studio.project_schema import ProjectTalkingHead
 from studio.qt.avatar_actions import AvatarActions
 from studio.qt.batch_actions import BatchActions
 from studio.qt.commands import ValueCommand
@@ -98,6 +99,10 @@ AUTOSAVE_ENV = "AFFECT_AUTOSAVE_SECONDS"
 DEFAULT_AUTOSAVE_S = 30.0
 LAYOUT_VERSION = 1
 VIEWPORT_CHECK_MS = 1500
+_ROLES = {"reference": "reference portrait"}
+"""How the missing-files message names a project's file roles (where not by the role)."""
+_TALKING_HEAD_FIELDS = {"reference_path": "reference portrait"}
+"""How undo labels name the talking-head settings (where not by the field)."""
 SYNC_REMAP_MAX_S = 120.0
 TEXT_MODEL_DELAY_MS = 2000  # load the sentence encoder in the background after start-up
 """Clips up to this long re-map on the UI thread (at most ~40 ms); longer ones on a worker."""
@@ -218,6 +223,7 @@ class MainWindow(QMainWindow):
         self.viewport.failed.connect(self._viewport_failed)
         # The rig viewport and, beside it, the talking-head frames (shown with that generator).
         self.talking_head = TalkingHeadActions(self)
+        self._talking_head_shown = self.talking_head.project_settings()  # (for undo)
         self.view_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.view_splitter.setChildrenCollapsible(False)
         self.view_splitter.addWidget(self.viewport)
@@ -424,6 +430,8 @@ class MainWindow(QMainWindow):
         self.controls_panel.intensity_changed.connect(self.edit_intensity)
         self.controls_panel.control_changed.connect(self.edit_control)
         self.controls_panel.reset_requested.connect(self.reset_sliders)
+        self.talking_head.panel.generator_changed.connect(self._talking_head_edited)
+        self.talking_head.panel.settings_changed.connect(self._talking_head_edited)
         self.timeline.seek_requested.connect(self.playback.seek)
         self.timeline.viseme_boundary_moved.connect(self.move_viseme_boundary)
         self.timeline.viseme_change_requested.connect(self.change_viseme)
@@ -881,6 +889,27 @@ class MainWindow(QMainWindow):
                    AnimationControls())
         self.undo_stack.endMacro()
 
+    def _talking_head_edited(self, *_args: object) -> None:
+        """The Generator panel changed: its switch and settings (what a project holds) as
+        one undoable edit; the models' file, a setting of the machine, is no edit."""
+        old, new = self._talking_head_shown, self.talking_head.project_settings()
+        changed = tuple(f.name for f in fields(ProjectTalkingHead)
+                        if getattr(old, f.name) != getattr(new, f.name))
+        if not changed:
+            return
+        if "enabled" in changed:
+            label = "Talking head generator" if new.enabled else "Rig generator"
+            merge = None
+        else:
+            names = ", ".join(_TALKING_HEAD_FIELDS.get(name, name) for name in changed)
+            label, merge = f"Change talking-head {names}", ("talking-head", changed)
+        self._push(label, self._set_talking_head, old, new, merge)
+
+    def _set_talking_head(self, settings: ProjectTalkingHead) -> None:
+        self._talking_head_shown = settings
+        if self.talking_head.project_settings() != settings:  # an undo or a redo
+            self.talking_head.show_settings(settings)
+
     # ------------------------------------------------------------------ lip-sync corrections
 
     def _edit_visemes(self, label: str, edit: Any, merge: Any = None) -> bool:
@@ -1091,6 +1120,8 @@ class MainWindow(QMainWindow):
         self.project_path = Path(os.path.abspath(path)) if path is not None else None
         self._dirty_without_undo = recovered
         missing = prepared.apply_to(self.session)
+        self.talking_head.show_project(prepared.project.talking_head)
+        self._talking_head_shown = self.talking_head.project_settings()
         self._update_title()
         self._update_clip_label()
         for notice in prepared.notices:
@@ -1099,7 +1130,7 @@ class MainWindow(QMainWindow):
             self._add_recent(Path(path))
         if missing:
             files = prepared.project.missing_files()
-            listed = ", ".join(f"{role}: {files[role]}" for role in missing)
+            listed = ", ".join(f"{_ROLES.get(role, role)}: {files[role]}" for role in missing)
             self.show_error("Missing files", f"These files are missing: {listed} (move them back "
                             "or choose them again, then save)"
                             + (" The default avatar is shown instead." if "avatar" in missing
@@ -1141,7 +1172,8 @@ class MainWindow(QMainWindow):
         self.emotion_panel.flush()
         clip = self.session.audio
         outside = find_outside(dest.parent, audio=clip.source if clip is not None else None,
-                               avatar=self.session.avatar_path)
+                               avatar=self.session.avatar_path,
+                               reference=self._talking_head_settings().reference_path)
         if outside:
             copy = copy_media
             if copy is None and offer_copy:
@@ -1154,7 +1186,7 @@ class MainWindow(QMainWindow):
                     self.show_error("Cannot save the project", str(exc))
                     return False
         try:
-            save_project(session_to_project(self.session), dest)
+            save_project(self.project(), dest)
         except ProjectError as exc:
             self.show_error("Cannot save the project", str(exc))
             return False
@@ -1176,6 +1208,21 @@ class MainWindow(QMainWindow):
             self._update_clip_label()
         if copied.avatar is not None:  # the same files: the loaded avatar stays valid
             self.session.use_avatar(copied.avatar, self.session.avatar)
+        if copied.reference is not None:  # the same portrait: not an edit
+            self.talking_head.use_reference_copy(copied.reference)
+            self._talking_head_shown = self.talking_head.project_settings()
+
+    def project(self) -> Project:
+        """The work as a project: the session's state with the Generator panel's switch and
+        talking-head settings (what saving and autosave write)."""
+        return replace(session_to_project(self.session),
+                       talking_head=self._talking_head_settings())
+
+    def _talking_head_settings(self) -> ProjectTalkingHead:
+        """The panel's settings for the project; with the switch on Rig without the portrait
+        (a portrait the project does not use is neither stored nor offered for copying)."""
+        chosen = self.talking_head.project_settings()
+        return chosen if chosen.enabled else replace(chosen, reference_path=None)
 
     # ------------------------------------------------------------------ recent files
 
@@ -1214,8 +1261,8 @@ class MainWindow(QMainWindow):
         if not self.dirty:
             return None
         try:
-            return write_recovery(recovery_folder(), self.instance_id,
-                                  session_to_project(self.session), self.project_path)
+            return write_recovery(recovery_folder(), self.instance_id, self.project(),
+                                  self.project_path)
         except (ProjectError, StudioError) as exc:
             self.statusBar().showMessage(f"Autosave failed: {exc}", 10000)
             return None

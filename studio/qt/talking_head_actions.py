@@ -9,6 +9,11 @@ A new take (a slider, a prompt, another voice line), another avatar or other set
 frames out of date. With the switch on Talking head, an exported ``.mp4`` is the talking-head
 video (the frames on show when they are complete and current, otherwise generated again).
 
+The switch and the settings belong to the project (:class:`~studio.project_schema.
+ProjectTalkingHead`: :meth:`TalkingHeadActions.project_settings` and
+:meth:`~TalkingHeadActions.show_project`); the studio's user settings remember them too, with
+the models' file (a setting of the machine), for new projects and files without them.
+
 torch is never imported here: :mod:`studio.talking_head_video` loads it only when frames are
 generated, on the worker thread.
 """
@@ -22,10 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QSignalBlocker, Signal, Slot
 
 from generators.progress import CancelToken, ProgressSink
 from generators.take import Take
+from studio.project_schema import ProjectTalkingHead
 from studio.qt.export_dialog import OutputWriter
 from studio.qt.generated_view import GeneratedFramesView
 from studio.qt.talking_head_panel import TALKING_HEAD, TalkingHeadPanel
@@ -119,6 +125,38 @@ class TalkingHeadActions(QObject):
     def busy(self) -> bool:
         """Whether frames are being generated."""
         return self.runner.busy
+
+    def project_settings(self) -> ProjectTalkingHead:
+        """The switch and settings as a project holds them (the reference portrait absolute)."""
+        return self.panel.project_settings()
+
+    def show_project(self, settings: ProjectTalkingHead | None) -> None:
+        """Show an opened project's switch and settings without any signal (not an edit);
+        ``None`` (a new project, a file without them) shows those of the user settings, or
+        the defaults where there are none. The user settings are left as they are."""
+        with QSignalBlocker(self.panel):
+            self.panel.show_project_settings(settings or ProjectTalkingHead())
+            if settings is None:
+                self.panel.restore(_settings())
+        self._refresh()
+
+    def show_settings(self, settings: ProjectTalkingHead) -> None:
+        """Show ``settings`` without any signal (an undo or redo) and remember them in the
+        user settings, as an edit in the panel is."""
+        with QSignalBlocker(self.panel):
+            self.panel.show_project_settings(settings)
+        self._refresh()
+        self._save()
+
+    def use_reference_copy(self, path: Path) -> None:
+        """Point the panel at ``path``, a copy of the reference portrait made in the project
+        folder (the same image: frames made from the original stay current)."""
+        old = self.request()
+        self.panel.reference_edit.setText(str(path))  # (only editing emits a signal)
+        made = self._made_for
+        if made is not None and made[2] == old:
+            self._made_for = (made[0], made[1], self.request())
+        self._save()
 
     def request(self, fps: float | None = None) -> TalkingHeadRequest:
         """The talking-head request of the panel's settings at ``fps`` (the session's frame
@@ -226,10 +264,15 @@ class TalkingHeadActions(QObject):
             self.view.set_time(t)
 
     def _generator_changed(self, _name: str) -> None:
+        self._refresh()
+        self._save()
+
+    def _refresh(self) -> None:
+        """Show the frames view with the talking head, and whether its frames are current."""
         self.view.setVisible(self.active)
         if self.active:
             self.view.set_time(self.window.playback.time)
-        self._save()
+        self._update_stale()
 
     def _settings_changed(self) -> None:
         self._update_stale()

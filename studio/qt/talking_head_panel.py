@@ -8,6 +8,7 @@ extra the Talking head choice and its settings are disabled and the panel says w
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from studio import talking_head_video
+from studio.project_schema import (
+    TALKING_HEAD_GUIDANCE,
+    TALKING_HEAD_SIDE_STEP,
+    TALKING_HEAD_STEPS,
+    TALKING_HEAD_STRENGTH,
+    ProjectTalkingHead,
+)
 from studio.qt.icons import icon
 from studio.talking_head_video import NEEDS_EXTRA, TalkingHeadRequest
 
@@ -48,7 +56,8 @@ GENERATORS: dict[str, str] = {RIG: "Rig", TALKING_HEAD: "Talking head"}
 """Generator names and their labels, in the order of the switch."""
 
 SIZES: tuple[int, ...] = (64, 128, 256, 384, 512, 640, 768, 1024)
-"""Square frame sizes offered (multiples of 64; 512 by default)."""
+"""Square frame sizes offered (multiples of 64; 512 by default; a project's other multiple of
+64 is added to the list when it is opened)."""
 DEFAULT_SIZE = 512
 IMAGE_FILTER = "Portrait (*.png *.jpg *.jpeg);;All files (*)"
 MODELS_FILTER = "Talking-head models (*.toml);;All files (*)"
@@ -97,6 +106,8 @@ class TalkingHeadPanel(QWidget):
         super().__init__(parent)
         self._available = False
         self._busy = False
+        self._chosen = RIG  # the choice asked for (shown as the rig without the extra)
+        self._choosing = False
         self.generator_combo = QComboBox()
         for name, label in GENERATORS.items():
             self.generator_combo.addItem(label, name)
@@ -113,15 +124,15 @@ class TalkingHeadPanel(QWidget):
         self.config_browse.setIcon(icon("folder"))
         self.config_browse.setToolTip("Choose talking_head.toml")
         self.steps_spin = QSpinBox()
-        self.steps_spin.setRange(1, 100)
+        self.steps_spin.setRange(*TALKING_HEAD_STEPS)
         self.steps_spin.setValue(TalkingHeadRequest.steps)
         self.guidance_spin = QDoubleSpinBox()
-        self.guidance_spin.setRange(0.0, 20.0)
+        self.guidance_spin.setRange(*TALKING_HEAD_GUIDANCE)
         self.guidance_spin.setSingleStep(0.5)
         self.guidance_spin.setDecimals(2)
         self.guidance_spin.setValue(TalkingHeadRequest.guidance)
         self.strength_spin = QDoubleSpinBox()
-        self.strength_spin.setRange(0.05, 1.0)
+        self.strength_spin.setRange(*TALKING_HEAD_STRENGTH)
         self.strength_spin.setSingleStep(0.05)
         self.strength_spin.setDecimals(2)
         self.strength_spin.setValue(TalkingHeadRequest.strength)
@@ -200,11 +211,23 @@ class TalkingHeadPanel(QWidget):
         return str(self.generator_combo.currentData())
 
     def set_generator(self, name: str) -> None:
-        """Choose ``name`` (``"talking-head"`` falls back to the rig without the extra);
-        emits :attr:`generator_changed` when the choice changes."""
-        if name not in GENERATORS or (name == TALKING_HEAD and not self._available):
-            name = RIG
-        self.generator_combo.setCurrentIndex(list(GENERATORS).index(name))
+        """Choose ``name`` (``"talking-head"`` shows as the rig without the extra, but stays
+        the :meth:`chosen_generator`); emits :attr:`generator_changed` when the choice on show
+        changes."""
+        wanted = name if name in GENERATORS else RIG
+        shown = RIG if wanted == TALKING_HEAD and not self._available else wanted
+        self._chosen = wanted
+        self._choosing = True
+        try:
+            self.generator_combo.setCurrentIndex(list(GENERATORS).index(shown))
+        finally:
+            self._choosing = False
+
+    def chosen_generator(self) -> str:
+        """The generator last chosen, even where it cannot be used: a project or the user
+        settings may ask for the talking head on a machine without the diffusion extra,
+        which shows the rig but keeps the choice for the next save."""
+        return self._chosen
 
     def frame_side(self) -> int:
         """The side of the square frames in pixels."""
@@ -262,14 +285,53 @@ class TalkingHeadPanel(QWidget):
             except (KeyError, TypeError, ValueError):
                 continue
         try:
-            index = SIZES.index(int(values["size"]))
+            side = int(values["size"])
         except (KeyError, TypeError, ValueError):
-            index = -1
-        if index >= 0:
-            self.size_combo.setCurrentIndex(index)
+            side = 0
+        if side in SIZES:
+            self._select_size(side)
         if isinstance(values.get("generator"), str):
             self.set_generator(values["generator"])
         self.settings_changed.emit()
+
+    def project_settings(self) -> ProjectTalkingHead:
+        """The choice and settings a project holds (not the models' file: a setting of the
+        machine); the reference portrait as an absolute path."""
+        reference = self.reference_edit.text().strip()
+        return ProjectTalkingHead(
+            enabled=self.chosen_generator() == TALKING_HEAD,
+            reference_path=Path(os.path.abspath(Path(reference).expanduser()))
+            if reference else None,
+            steps=self.steps_spin.value(),
+            guidance=round(self.guidance_spin.value(), 4),
+            strength=round(self.strength_spin.value(), 4),
+            size=self.frame_side(),
+        )
+
+    def show_project_settings(self, settings: ProjectTalkingHead) -> None:
+        """Show a project's choice and settings (the models' file is left as it is); signals
+        follow for what changed (block the panel's to show them quietly)."""
+        reference = "" if settings.reference_path is None else str(settings.reference_path)
+        if self.reference_edit.text().strip() != reference:
+            self.reference_edit.setText(reference)
+        self.steps_spin.setValue(settings.steps)
+        self.guidance_spin.setValue(settings.guidance)
+        self.strength_spin.setValue(settings.strength)
+        self._select_size(settings.size)
+        self.set_generator(TALKING_HEAD if settings.enabled else RIG)
+        self.settings_changed.emit()
+
+    def _select_size(self, side: int) -> None:
+        """Show ``side`` as the frame size, adding it to the list (in order) when it is a
+        multiple of 64 not among :data:`SIZES`."""
+        if side <= 0 or side % TALKING_HEAD_SIDE_STEP:
+            return
+        index = self.size_combo.findData(side)
+        if index < 0:
+            sides = [int(self.size_combo.itemData(i)) for i in range(self.size_combo.count())]
+            index = sum(1 for s in sides if s < side)
+            self.size_combo.insertItem(index, f"{side} × {side}", side)
+        self.size_combo.setCurrentIndex(index)
 
     def save(self, store: QSettings) -> None:
         """Write the choice and settings under the ``talking_head`` group of ``store``."""
@@ -299,7 +361,7 @@ class TalkingHeadPanel(QWidget):
         item.setToolTip("" if self._available else NEEDS_EXTRA)
         self.extra_label.setVisible(not self._available)
         if not self._available:
-            self.set_generator(RIG)
+            self.set_generator(self._chosen)  # shows the rig, keeps the choice
             self.generator_combo.setToolTip(f"{_TIPS['generator']}. {NEEDS_EXTRA}")
         else:
             self.generator_combo.setToolTip(_TIPS["generator"])
@@ -345,6 +407,8 @@ class TalkingHeadPanel(QWidget):
     # -- user actions ----------------------------------------------------------------------
 
     def _generator_picked(self, _index: int) -> None:
+        if not self._choosing:  # picked in the list (only what can be used is enabled)
+            self._chosen = self.generator()
         self._update_enabled()
         self.generator_changed.emit(self.generator())
 

@@ -193,3 +193,48 @@ def test_both_are_copied_or_neither(tmp_path: Path, project: Path) -> None:
     with pytest.raises(ProjectError):
         copy_media_into(outside, project)
     assert copied.avatar.is_file() and copied.audio.is_file()
+
+
+# -- the talking-head reference portrait ------------------------------------------------------
+
+
+def test_a_reference_portrait_outside_is_found_and_named_in_the_question(
+        tmp_path: Path, project: Path) -> None:
+    face = tmp_path / "face.png"
+    assert not find_outside(project, audio=None, avatar=None, reference=project / "face.png")
+    assert not find_outside(project, audio=None, avatar=None, reference=None)
+    outside = find_outside(project, audio=None, avatar=None, reference=face)
+    assert outside and outside.reference == face and outside.audio is None
+    title, text = copy_question(outside, project)
+    assert title == "Copy the reference portrait?"
+    assert "reference portrait: face.png" in text and "Copy it into" in text
+    title, text = copy_question(OutsideMedia(audio=tmp_path / "a.wav", reference=face), project)
+    assert title == "Copy the media?" and "a.wav" in text and "face.png" in text
+
+
+def test_the_reference_portrait_is_copied_beside_the_voice_line(tmp_path: Path,
+                                                                project: Path) -> None:
+    clip, face = tmp_path / "take.wav", tmp_path / "face.png"
+    clip.write_bytes(b"voice")
+    face.write_bytes(b"\x89PNG portrait")
+    copied = copy_media_into(OutsideMedia(audio=clip, reference=face), project)
+    assert copied.audio == project / "take.wav" and copied.avatar is None
+    assert copied.reference == project / "face.png"
+    assert copied.reference.read_bytes() == face.read_bytes()
+    assert tree(project) == ["face.png", "take.wav"]
+
+
+def test_a_failed_portrait_copy_removes_the_copies_made_before_it(tmp_path: Path,
+                                                                  project: Path) -> None:
+    head = write_obj_head(tmp_path / "downloads")
+    clip, face = tmp_path / "take.wav", tmp_path / "face.png"
+    clip.write_bytes(b"voice")
+    outside = OutsideMedia(audio=clip, avatar=head, reference=face)  # the portrait is gone
+    with pytest.raises(ProjectError, match="face.png") as exc:
+        copy_media_into(outside, project)
+    assert "\n" not in str(exc.value)
+    assert tree(project) == []
+    (project / "take.wav").write_bytes(b"voice")  # already there, identical: left alone
+    with pytest.raises(ProjectError, match="face.png"):
+        copy_media_into(outside, project)
+    assert tree(project) == ["take.wav"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +18,11 @@ import soundfile as sf
 from PIL import Image
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit
 
 from studio.exporters.frame_encoding import take_frames
+from studio.project import Project, save_project
+from studio.project_schema import ProjectTalkingHead
 from studio.qt.main_window import MainWindow, settings
 from studio.qt.talking_head_panel import RIG, TALKING_HEAD
 from studio.session import Session
@@ -62,9 +65,13 @@ def one_torch_thread():
 
 
 @pytest.fixture(autouse=True)
-def fresh_settings() -> None:
-    """No talking-head choice left over from another test."""
+def fresh_settings() -> Iterator[None]:
+    """No talking-head choice left over from another test, nor left to the next one (a
+    portrait in a temporary folder would be offered for copying by every later save)."""
     store = settings()
+    store.remove("talking_head")
+    store.sync()
+    yield
     store.remove("talking_head")
     store.sync()
 
@@ -181,6 +188,8 @@ def test_without_the_diffusion_extra_the_switch_is_disabled_and_says_what_to_ins
         assert not item.isEnabled() and INSTALL in item.toolTip()
         panel.set_generator(TALKING_HEAD)
         assert panel.generator() == RIG
+        settings_kept = w.project().talking_head  # the choice is kept for a machine with it
+        assert settings_kept is not None and settings_kept.enabled
         assert panel.extra_label.isVisible() and INSTALL in panel.extra_label.text()
         for widget in (panel.generate_button, panel.reference_edit, panel.config_edit,
                        panel.steps_spin, panel.size_combo):
@@ -299,6 +308,8 @@ def test_missing_models_and_a_bad_portrait_give_one_line_and_keep_the_edits(
                       encoding="utf-8")
     th = window.talking_head
     _talking_head(window, config, portrait)
+    settings_undo = window.undo_stack.count()  # the settings are edits; a failure is not
+    assert settings_undo > undo
     assert th.generate()
     qtbot.waitUntil(lambda: not th.busy, timeout=TIMEOUT_MS)
     error = window.last_error or ""
@@ -308,15 +319,196 @@ def test_missing_models_and_a_bad_portrait_give_one_line_and_keep_the_edits(
     assert "nowhere" in window.statusBar().currentMessage()
     assert th.view.frame_count == 0
 
+    assert window.undo_stack.count() == settings_undo
+
     broken = tmp_path / "face.png"
     broken.write_bytes(b"not an image")
     _talking_head(window, models, broken)
+    settings_undo = window.undo_stack.count()
     assert th.generate()
     qtbot.waitUntil(lambda: not th.busy, timeout=TIMEOUT_MS)
     error = window.last_error or ""
     assert "reference portrait" in error and "\n" not in error
-    assert window.session.take is take and window.undo_stack.count() == undo
+    assert window.session.take is take and window.undo_stack.count() == settings_undo
     assert window.session.intensity == pytest.approx(0.6)
+    assert th.panel.reference_edit.text() == str(broken)
+
+
+# ---------------------------------------------------------------------------------- the project
+
+
+def _wait_open(qtbot, w: MainWindow, path: Path) -> None:  # noqa: ANN001
+    w.open_project(path)
+    qtbot.waitUntil(lambda: w.project_path == path and not w.loader.busy, timeout=20_000)
+
+
+def _pick(combo: QComboBox, value: object) -> None:
+    """Choose ``value`` in ``combo`` as the user does (the signals follow)."""
+    combo.setCurrentIndex(combo.findData(value))
+
+
+def _type(edit: QLineEdit, text: str) -> None:
+    """Type ``text`` into ``edit`` and leave it, as the user does."""
+    edit.setText(text)
+    edit.editingFinished.emit()
+
+
+def test_the_switch_and_settings_are_saved_in_the_project_and_shown_when_opened(
+        app, qtbot, tmp_path: Path, models: Path) -> None:  # noqa: ANN001
+    project = tmp_path / "project"
+    (project / "faces").mkdir(parents=True)
+    face = project / "faces" / "anna.png"
+    Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(face)
+    dest = project / "scene.affect.json"
+    w = make_window(qtbot)
+    try:
+        panel = w.talking_head.panel
+        assert not w.isWindowModified()
+        _pick(panel.generator_combo, TALKING_HEAD)
+        assert w.isWindowModified()  # the switch is an edit of the project
+        _type(panel.reference_edit, str(face))
+        panel.steps_spin.setValue(9)
+        _pick(panel.size_combo, 256)
+        _type(panel.config_edit, str(models))
+        assert w.save_to(dest)
+        assert not w.isWindowModified()
+        text = dest.read_text(encoding="utf-8")
+        assert json.loads(text)["talkingHead"] == {
+            "enabled": True, "reference": "faces/anna.png", "steps": 9, "guidance": 1.0,
+            "strength": 0.7, "size": 256}  # the portrait relative to the project file
+        assert str(models) not in text and str(project) not in text  # no models' file
+    finally:
+        dispose(w)
+
+    store = settings()  # another machine: nothing remembered there
+    store.remove("talking_head")
+    store.sync()
+    other = make_window(qtbot)
+    try:
+        shown = other.talking_head.panel
+        assert shown.generator() == RIG and shown.steps_spin.value() == 4
+        _wait_open(qtbot, other, dest)
+        assert shown.generator() == TALKING_HEAD and other.talking_head.active
+        assert other.talking_head.view.isVisible()
+        assert shown.reference_edit.text() == str(face)
+        assert shown.steps_spin.value() == 9 and shown.frame_side() == 256
+        assert shown.config_edit.text() == ""  # the machine's own (the default lookup)
+        assert other.talking_head.request().reference == face
+        assert not other.isWindowModified() and other.undo_stack.count() == 0
+        assert other.last_error is None
+    finally:
+        dispose(other)
+
+
+def test_changing_the_switch_or_a_setting_is_an_undoable_edit(app, qtbot) -> None:  # noqa: ANN001
+    w = make_window(qtbot)
+    try:
+        th, panel = w.talking_head, w.talking_head.panel
+        panel.steps_spin.setValue(6)
+        panel.steps_spin.setValue(7)  # one spin box, one undo step
+        assert w.isWindowModified() and w.undo_stack.count() == 1
+        assert "steps" in w.undo_stack.undoText()
+        _type(panel.config_edit, "/models/talking_head.toml")
+        assert w.undo_stack.count() == 1  # the models' file is the machine's, not an edit
+        _type(panel.reference_edit, "")  # unchanged: no edit either
+        assert w.undo_stack.count() == 1
+        _pick(panel.generator_combo, TALKING_HEAD)
+        assert th.active and th.view.isVisible() and w.undo_stack.count() == 2
+
+        recovery = w.autosave()  # the autosave holds them too (paths absolute)
+        assert recovery is not None
+        saved = json.loads(recovery.read_text(encoding="utf-8"))["project"]["talkingHead"]
+        assert saved["enabled"] is True and saved["steps"] == 7
+
+        w.undo_stack.undo()
+        assert panel.generator() == RIG and not th.active and not th.view.isVisible()
+        w.undo_stack.undo()
+        assert panel.steps_spin.value() == 4 and not w.isWindowModified()
+        assert int(settings().value("talking_head/steps")) == 4  # remembered as edits are
+        assert panel.config_edit.text() == "/models/talking_head.toml"
+        w.undo_stack.redo()
+        w.undo_stack.redo()
+        assert panel.steps_spin.value() == 7 and panel.generator() == TALKING_HEAD
+        assert th.view.isVisible() and w.isWindowModified()
+    finally:
+        dispose(w)
+
+
+def test_a_project_without_the_settings_shows_the_studio_s_own(
+        app, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    old = tmp_path / "old.affect.json"
+    old.write_text(json.dumps({"format": "affect-studio-project", "version": 1}),
+                   encoding="utf-8")
+    new = save_project(Project(talking_head=ProjectTalkingHead(enabled=True, steps=12,
+                                                               size=192)),
+                       tmp_path / "new.affect.json")
+    w = make_window(qtbot)
+    try:
+        panel = w.talking_head.panel
+        panel.steps_spin.setValue(9)  # the user's own settings (remembered by the studio)
+        _wait_open(qtbot, w, new)
+        assert panel.generator() == TALKING_HEAD and panel.steps_spin.value() == 12
+        assert panel.frame_side() == 192  # a multiple of 64 outside the presets is shown
+        assert not w.isWindowModified()
+        _wait_open(qtbot, w, old)
+        assert panel.generator() == RIG and panel.steps_spin.value() == 9
+        assert panel.frame_side() == 512 and not w.isWindowModified()
+        _wait_open(qtbot, w, new)
+        w.new_project()
+        assert panel.generator() == RIG and panel.steps_spin.value() == 9
+        assert w.project().talking_head == ProjectTalkingHead(steps=9)
+    finally:
+        dispose(w)
+
+
+def test_saving_offers_to_copy_a_reference_portrait_from_elsewhere(
+        app, qtbot, tmp_path: Path, portrait: Path) -> None:  # noqa: ANN001
+    project = tmp_path / "project"
+    project.mkdir()
+    dest = project / "scene.affect.json"
+    w = make_window(qtbot)
+    try:
+        panel = w.talking_head.panel
+        panel.set_generator(TALKING_HEAD)
+        _type(panel.reference_edit, str(portrait))
+        assert not w.save_to(dest, copy_media=False)  # declined: the project cannot hold it
+        error = w.last_error or ""
+        assert "\n" not in error and "reference portrait file" in error
+        assert "outside the project folder" in error and not dest.exists()
+        assert w.isWindowModified()
+        assert w.save_to(dest, copy_media=True)
+        copy = project / "face.png"
+        assert copy.read_bytes() == portrait.read_bytes() and portrait.is_file()
+        assert panel.reference_edit.text() == str(copy)
+        assert json.loads(dest.read_text(encoding="utf-8"))["talkingHead"]["reference"] == (
+            "face.png")
+        assert not w.isWindowModified()
+
+        copy.unlink()  # a missing portrait does not stop the project from opening
+        w.new_project()
+        _wait_open(qtbot, w, dest)
+        assert panel.reference_edit.text() == str(copy)
+        assert "reference portrait: " in (w.last_error or "")
+    finally:
+        dispose(w)
+
+
+def test_a_portrait_left_in_the_panel_does_not_stop_a_rig_project_from_saving(
+        app, qtbot, tmp_path: Path, portrait: Path) -> None:  # noqa: ANN001
+    project = tmp_path / "project"
+    project.mkdir()
+    dest = project / "scene.affect.json"
+    w = make_window(qtbot)
+    try:
+        panel = w.talking_head.panel
+        _type(panel.reference_edit, str(portrait))  # set once, the switch left on Rig
+        assert w.save_to(dest, copy_media=False)  # nothing to copy: the rig uses no portrait
+        saved = json.loads(dest.read_text(encoding="utf-8"))["talkingHead"]
+        assert saved["enabled"] is False and saved["reference"] is None
+        assert not (project / portrait.name).exists()
+        assert panel.reference_edit.text() == str(portrait)  # still in the panel
+    finally:
+        dispose(w)
 
 
 # ---------------------------------------------------------------------------------- export
