@@ -218,12 +218,9 @@ def tiny_clip_seconds(folder: Path, seconds: float = 2.0) -> float:
     import soundfile as sf
 
     from studio.cli import main as cli
-    from tests.generators.tiny_talking_head import save_tiny_models
+    from tests.generators.tiny_talking_head import save_tiny_models_config
 
-    save_tiny_models(folder / "sd15")
-    config = folder / "talking_head.toml"
-    config.write_text('[models]\nbase = "sd15"\ncontrolnet = "sd15/controlnet"\n',
-                      encoding="utf-8")
+    config = save_tiny_models_config(folder)
     voice = folder / "line.wav"
     t = np.arange(int(seconds * 16000)) / 16000
     sf.write(voice, 0.3 * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 3 * t)), 16000)

@@ -51,6 +51,19 @@ def save_tiny_models(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+TINY_MODELS_CONFIG = '[models]\nbase = "sd15"\ncontrolnet = "sd15/controlnet"\n'
+"""A ``talking_head.toml`` naming the tiny models saved by :func:`save_tiny_models_config`."""
+
+
+def save_tiny_models_config(folder: Path, seed: int = 0) -> Path:
+    """Save the tiny models in ``folder/sd15`` and return ``folder/talking_head.toml`` naming
+    them (the models config the CLI, the batch and the studio take)."""
+    save_tiny_models(folder / "sd15", seed)
+    config = folder / "talking_head.toml"
+    config.write_text(TINY_MODELS_CONFIG, encoding="utf-8")
+    return config
+
+
 def tiny_image_encoder(seed: int = 0) -> Any:
     """A tiny ``CLIPVisionModelWithProjection`` (32-pixel images, 32-value embeddings)."""
     import torch

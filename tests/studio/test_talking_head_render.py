@@ -22,7 +22,7 @@ from tests.studio.exporters.test_export_video import audio_samples, decode_all, 
 
 pytest.importorskip("diffusers", reason="the diffusion extra is installed by the test command")
 
-from tests.generators.tiny_talking_head import save_tiny_models  # noqa: E402
+from tests.generators.tiny_talking_head import save_tiny_models_config  # noqa: E402
 
 SIZE = 64
 SECONDS = 2.0
@@ -31,12 +31,7 @@ SECONDS = 2.0
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A talking_head.toml naming tiny models saved as an SD-1.5 folder and a ControlNet."""
-    root = tmp_path_factory.mktemp("models")
-    save_tiny_models(root / "sd15")
-    config = root / "talking_head.toml"
-    config.write_text('[models]\nbase = "sd15"\ncontrolnet = "sd15/controlnet"\n',
-                      encoding="utf-8")
-    return config
+    return save_tiny_models_config(tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 from PIL import Image
 
 from studio.batch.command import EXIT_FAILED
@@ -20,13 +19,7 @@ from studio.batch.manifest import BatchPlan, read_batch
 from studio.batch.state import ResumeState
 from studio.cli import main
 from studio.talking_head_video import TalkingHeadRequest
-from tests.conftest import tone
-
-
-def _clip(path: Path, seconds: float = 1.0) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, tone(seconds, 16000), 16000)
-    return path
+from tests.studio.batch.test_manifest import clip, presets_home  # noqa: F401 (autouse)
 
 
 def _portrait(path: Path, seed: int = 3) -> Path:
@@ -35,19 +28,12 @@ def _portrait(path: Path, seed: int = 3) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def presets_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "presets"
-    monkeypatch.setenv("AFFECT_STUDIO_PRESETS", str(folder))
-    return folder
-
-
 @pytest.fixture
 def lines(tmp_path: Path) -> Path:
     """A folder with two voice lines, a portrait and a (not yet filled) models config."""
     folder = tmp_path / "lines"
-    _clip(folder / "a.wav")
-    _clip(folder / "b.wav")
+    clip(folder, "a.wav", 1.0)
+    clip(folder, "b.wav", 1.0)
     _portrait(folder / "face.png")
     (folder / "talking_head.toml").write_text(
         '[models]\nbase = "sd15"\ncontrolnet = "sd15/controlnet"\n', encoding="utf-8")

@@ -32,7 +32,7 @@ from tests.studio.qt.windows import dispose, idle, make_window
 
 pytest.importorskip("diffusers", reason="the diffusion extra is installed by the test command")
 
-from tests.generators.tiny_talking_head import save_tiny_models  # noqa: E402
+from tests.generators.tiny_talking_head import save_tiny_models_config  # noqa: E402
 
 FPS = 12.0  # a 1 s take: 12 frames, three batches of four
 SECONDS = 1.0
@@ -44,12 +44,7 @@ INSTALL = "pip install 'affect-studio[diffusion]'"
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A talking_head.toml naming tiny models saved as an SD-1.5 folder and a ControlNet."""
-    root = tmp_path_factory.mktemp("models")
-    save_tiny_models(root / "sd15")
-    config = root / "talking_head.toml"
-    config.write_text('[models]\nbase = "sd15"\ncontrolnet = "sd15/controlnet"\n',
-                      encoding="utf-8")
-    return config
+    return save_tiny_models_config(tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture(scope="module", autouse=True)
