@@ -49,8 +49,10 @@ class FrameSettings:
     guidance
         Classifier-free guidance scale; ``<= 1`` runs the UNet once per step (no guidance).
     strength
-        How far from the reference each frame may go (0 keeps it, 1 ignores it); without a
-        reference every frame starts from noise.
+        How far from the reference each frame may go: the share of the schedule's steps
+        run, starting from the reference noised to the first of them (near 0 keeps it; 1 runs
+        every step, from the schedule's noisiest step, which keeps only its broad layout and
+        colours); without a reference every frame starts from noise.
     controlnet_scale
         Weight of the ControlNet's residuals.
     temporal_blend
