@@ -165,7 +165,7 @@ def render(
         check_talking_head_request(talking_head)  # missing models fail before any work
     progress = progress or NullProgress()
     session = session_for(spec)
-    frames = any(o.name.lower().endswith(VIDEO_SUFFIXES) for o in outputs)
+    frames = any(_is_video(o) for o in outputs)
     if frames:
         _ = session.avatar  # the default head, loaded before the long work
     gen_share = 0.3 if frames else 0.9

@@ -140,16 +140,14 @@ def run_batch_command(args: argparse.Namespace) -> int:
     defaults = Path(args.defaults) if args.defaults else None
     if defaults is not None and not defaults.is_file():
         raise BatchError(f"defaults file not found: {defaults} (check the path)")
-    make_backend(args.backend, args.jobs, args.address)  # a bad backend fails before reading
+    backend = make_backend(args.backend, args.jobs, args.address)  # fails before reading
     read_batch = importlib.import_module("studio.batch.manifest").read_batch
     plan = read_batch(source, defaults=defaults)
-    jobs = args.jobs
-    if jobs is None and args.backend == "local" and any(
+    if args.jobs is None and args.backend == "local" and any(
             job.spec.talking_head is not None for job in plan.jobs):
-        jobs = 1  # one copy of the diffusion models, on the one GPU
+        backend = make_backend("local", 1, None)  # one copy of the diffusion models
         print("note: talking-head lines run one at a time (the models are loaded once); "
               "--jobs N runs N, each with its own copy of the models", file=sys.stderr)
-    backend = make_backend(args.backend, jobs, args.address)
     total = len(plan.jobs) + len(plan.problems)
     if total == 0:
         raise BatchError(f"nothing to do: {source} has no lines or audio files")

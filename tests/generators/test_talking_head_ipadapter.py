@@ -29,6 +29,7 @@ from generators.talking_head.model_config import TalkingHeadModels  # noqa: E402
 from generators.talking_head.pipeline import FrameSettings, TalkingHeadPipeline  # noqa: E402
 from tests.generators.tiny_talking_head import (  # noqa: E402
     FIXTURE,
+    moving_ramps,
     save_tiny_ip_adapter,
     save_tiny_models,
     tiny_ip_adapter_weights,
@@ -67,12 +68,7 @@ def plain(models: Path) -> TalkingHeadPipeline:
 
 
 def _conditioning(count: int) -> list[np.ndarray]:
-    ramp = np.linspace(0, 255, SIZE, dtype=np.float32)
-    frames = []
-    for i in range(count):
-        image = np.clip(ramp[None, :] + 20.0 * i, 0, 255).astype(np.uint8)
-        frames.append(np.repeat(np.repeat(image, SIZE, 0)[..., None], 3, axis=2))
-    return frames
+    return moving_ramps(count, SIZE)
 
 
 def _portrait(seed: int) -> np.ndarray:

@@ -15,7 +15,7 @@ from generators.talking_head.pipeline import (  # noqa: E402
     TalkingHeadPipeline,
     choose_device,
 )
-from tests.generators.tiny_talking_head import tiny_components  # noqa: E402
+from tests.generators.tiny_talking_head import moving_ramps, tiny_components  # noqa: E402
 
 SIZE = 64
 
@@ -27,13 +27,7 @@ def pipeline() -> TalkingHeadPipeline:
 
 
 def _conditioning(count: int) -> list[np.ndarray]:
-    """Grey ramps that move from frame to frame, like a depth map of a moving face."""
-    ramp = np.linspace(0, 255, SIZE, dtype=np.float32)
-    frames = []
-    for i in range(count):
-        image = np.clip(ramp[None, :] + 20.0 * i, 0, 255).astype(np.uint8)
-        frames.append(np.repeat(np.repeat(image, SIZE, 0)[..., None], 3, axis=2))
-    return frames
+    return moving_ramps(count, SIZE)
 
 
 def _reference() -> np.ndarray:

@@ -14,6 +14,30 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tiny_sd"
 COMPONENTS = ("unet", "controlnet", "vae", "text_encoder", "tokenizer", "scheduler")
 
 
+def save_portrait(path: Path, seed: int = 3, size: tuple[int, int] = (80, 96)) -> Path:
+    """Write a seeded random RGB PNG of ``size`` (width, height) at ``path`` (a portrait to
+    start frames from); returns ``path``."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def moving_ramps(count: int, size: int = 64) -> list[Any]:
+    """``count`` RGB uint8 grey ramps (size x size) that brighten from frame to frame, like
+    the depth maps of a moving face."""
+    import numpy as np
+
+    ramp = np.linspace(0, 255, size, dtype=np.float32)
+    frames = []
+    for i in range(count):
+        image = np.clip(ramp[None, :] + 20.0 * i, 0, 255).astype(np.uint8)
+        frames.append(np.repeat(np.repeat(image, size, 0)[..., None], 3, axis=2))
+    return frames
+
+
 def tiny_components(seed: int = 0) -> dict[str, Any]:
     """UNet, ControlNet, VAE, text encoder, tokenizer and scheduler with seeded weights."""
     import torch

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from PIL import Image
 
 from generators.take import frame_count
 from studio.cli import main
@@ -22,7 +21,10 @@ from tests.studio.exporters.test_export_video import audio_samples, decode_all, 
 
 pytest.importorskip("diffusers", reason="the diffusion extra is installed by the test command")
 
-from tests.generators.tiny_talking_head import save_tiny_models_config  # noqa: E402
+from tests.generators.tiny_talking_head import (  # noqa: E402
+    save_portrait,
+    save_tiny_models_config,
+)
 
 SIZE = 64
 SECONDS = 2.0
@@ -43,10 +45,7 @@ def voice(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def portrait(tmp_path: Path) -> Path:
-    rng = np.random.default_rng(3)
-    path = tmp_path / "face.png"
-    Image.fromarray(rng.integers(0, 256, (96, 80, 3), dtype=np.uint8)).save(path)
-    return path
+    return save_portrait(tmp_path / "face.png")
 
 
 def _render(voice: Path, portrait: Path, models: Path, *outputs: Path,

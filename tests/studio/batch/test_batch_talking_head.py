@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from studio.batch.command import EXIT_FAILED
 from studio.batch.job import BatchJob
@@ -19,13 +17,8 @@ from studio.batch.manifest import BatchPlan, read_batch
 from studio.batch.state import ResumeState
 from studio.cli import main
 from studio.talking_head_video import TalkingHeadRequest
+from tests.generators.tiny_talking_head import save_portrait
 from tests.studio.batch.test_manifest import clip, presets_home  # noqa: F401 (autouse)
-
-
-def _portrait(path: Path, seed: int = 3) -> Path:
-    rng = np.random.default_rng(seed)
-    Image.fromarray(rng.integers(0, 256, (80, 72, 3), dtype=np.uint8)).save(path)
-    return path
 
 
 @pytest.fixture
@@ -34,7 +27,7 @@ def lines(tmp_path: Path) -> Path:
     folder = tmp_path / "lines"
     clip(folder, "a.wav", 1.0)
     clip(folder, "b.wav", 1.0)
-    _portrait(folder / "face.png")
+    save_portrait(folder / "face.png")
     (folder / "talking_head.toml").write_text(
         '[models]\nbase = "sd15"\ncontrolnet = "sd15/controlnet"\n', encoding="utf-8")
     return folder
@@ -117,7 +110,7 @@ def test_resume_sees_a_changed_portrait_but_not_an_unchanged_line(lines: Path,
     state = ResumeState(tmp_path / "out")
     before = state.fingerprint(job())
     assert before is not None and before == state.fingerprint(job())
-    _portrait(lines / "face.png", seed=4)  # same path, other bytes
+    save_portrait(lines / "face.png", seed=4)  # same path, other bytes
     assert state.fingerprint(job()) != before
 
 

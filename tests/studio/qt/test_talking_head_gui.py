@@ -32,7 +32,10 @@ from tests.studio.qt.windows import dispose, idle, make_window
 
 pytest.importorskip("diffusers", reason="the diffusion extra is installed by the test command")
 
-from tests.generators.tiny_talking_head import save_tiny_models_config  # noqa: E402
+from tests.generators.tiny_talking_head import (  # noqa: E402
+    save_portrait,
+    save_tiny_models_config,
+)
 
 FPS = 12.0  # a 1 s take: 12 frames, three batches of four
 SECONDS = 1.0
@@ -85,10 +88,7 @@ def analysed(tmp_path_factory: pytest.TempPathFactory) -> Session:
 
 @pytest.fixture
 def portrait(tmp_path: Path) -> Path:
-    rng = np.random.default_rng(3)
-    path = tmp_path / "face.png"
-    Image.fromarray(rng.integers(0, 256, (96, 80, 3), dtype=np.uint8)).save(path)
-    return path
+    return save_portrait(tmp_path / "face.png")
 
 
 @pytest.fixture
