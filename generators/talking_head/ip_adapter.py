@@ -35,6 +35,7 @@ import torch
 from PIL import Image
 
 from generators.errors import ModelError
+from generators.talking_head.pretrained import first_line, load_complete
 
 __all__ = [
     "CLIP_MEAN",
@@ -202,7 +203,7 @@ class IpAdapter:
         try:
             unet._load_ip_adapter_weights([self._weights], low_cpu_mem_usage=False)
         except (KeyError, RuntimeError, ValueError) as exc:
-            raise ModelError(f"cannot load {_NAME} from {self.source}: {_first_line(exc)}; use "
+            raise ModelError(f"cannot load {_NAME} from {self.source}: {first_line(exc)}; use "
                              "the IP-Adapter made for this base model (ip-adapter_sd15 for "
                              "SD 1.5)") from exc
         finally:
@@ -303,19 +304,9 @@ def load_image_encoder(folder: Path, *, dtype: torch.dtype, allow_pickle: bool =
                                "use_safetensors": None if allow_pickle else True}
     if variant:
         options["variant"] = variant
-    try:
-        encoder, info = CLIPVisionModelWithProjection.from_pretrained(
-            folder, output_loading_info=True, **options)
-    except Exception as exc:  # config, file and safetensors readers raise many kinds
-        raise ModelError(f"cannot load {_ENCODER} from {folder}: {_first_line(exc)}; check "
-                         "that the folder holds a complete CLIP vision model with projection "
-                         "(config.json and model.safetensors)") from exc
-    missing = sorted(info.get("missing_keys") or ())
-    if missing:  # transformers would start those weights from random values
-        raise ModelError(f"cannot load {_ENCODER} from {folder}: its weights lack {missing[0]} "
-                         f"({len(missing)} tensors missing); check that the folder holds a CLIP "
-                         "vision model with projection (config.json and model.safetensors)")
-    return encoder.eval()
+    return load_complete(CLIPVisionModelWithProjection, folder, what=_ENCODER,
+                         hint="check that the folder holds a complete CLIP vision model with "
+                         "projection (config.json and model.safetensors)", **options)
 
 
 def load_ip_adapter(weights: Path, image_encoder: Path, *, dtype: torch.dtype,
@@ -391,13 +382,8 @@ def _guarded(read: Callable[[], Any], path: Path) -> Any:
     try:
         return read()
     except Exception as exc:  # safetensors and pickle readers raise many kinds
-        raise ModelError(f"cannot load {_NAME} from {path}: {_first_line(exc)}; download "
+        raise ModelError(f"cannot load {_NAME} from {path}: {first_line(exc)}; download "
                          "the file again") from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _small_json(path: Path) -> dict[str, Any]:

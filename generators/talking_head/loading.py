@@ -18,6 +18,7 @@ from generators.errors import ModelError
 from generators.talking_head.component_folders import ComponentFolders
 from generators.talking_head.ip_adapter import IpAdapter, load_ip_adapter
 from generators.talking_head.pipeline import TalkingHeadPipeline, choose_device
+from generators.talking_head.pretrained import load_complete
 
 __all__ = ["ComponentFolders", "load_pipeline"]
 
@@ -64,7 +65,10 @@ def load_pipeline(folders: ComponentFolders, *, device: str | None = None,
         "unet": lambda p: UNet2DConditionModel.from_pretrained(p, **weights("unet")),
         "controlnet": lambda p: ControlNetModel.from_pretrained(p, **weights("controlnet")),
         "vae": lambda p: vae_type.from_pretrained(p, **weights("vae")),
-        "text_encoder": lambda p: CLIPTextModel.from_pretrained(p, **weights("text_encoder")),
+        "text_encoder": lambda p: load_complete(
+            CLIPTextModel, p, what="the talking-head text_encoder",
+            hint="check that the folder holds a complete CLIP text model (config.json and "
+            "model.safetensors)", **weights("text_encoder")),
         "tokenizer": lambda p: CLIPTokenizer.from_pretrained(p, local_files_only=True),
         "scheduler": lambda p: _scheduler(p, folders.scheduler_class),
     }

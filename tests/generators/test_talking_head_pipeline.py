@@ -208,6 +208,28 @@ def test_a_broken_component_folder_is_named(tmp_path):
         load_pipeline(ComponentFolders(**{n: tmp_path / n for n in COMPONENTS}), device="cpu")
 
 
+def test_a_text_encoder_with_missing_weights_is_refused_not_filled_with_noise(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from generators.errors import ModelError
+    from generators.talking_head.loading import ComponentFolders, load_pipeline
+    from tests.generators.tiny_talking_head import COMPONENTS, save_tiny_models
+
+    save_tiny_models(tmp_path)
+    weights = tmp_path / "text_encoder" / "model.safetensors"
+    tensors = load_file(str(weights))
+    dropped = sorted(k for k in tensors if "layers.0." in k)
+    assert dropped
+    save_file({k: v for k, v in tensors.items() if k not in dropped}, str(weights))
+    with pytest.raises(ModelError) as caught:
+        load_pipeline(ComponentFolders(**{n: tmp_path / n for n in COMPONENTS}), device="cpu")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("cannot load the talking-head text_encoder from "
+                              f"{tmp_path / 'text_encoder'}: its weights lack ")
+    assert f"({len(dropped)} tensors missing)" in message
+
+
 def test_a_folder_with_only_fp16_weights_loads_that_variant(tmp_path):
     from generators.talking_head.checkpoints import locate_models
     from generators.talking_head.loading import load_pipeline
