@@ -191,6 +191,9 @@ def measure_load() -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--prompts", metavar="TSV", type=Path, default=PROMPTS,
+                    help="prompt set to score (default: emotion_prompts.tsv; "
+                    "emotion_prompts_heldout.tsv is the held-out set)")
     ap.add_argument("--misses", action="store_true", help="list every prompt that missed")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--cold-cache", action="store_true",
@@ -203,10 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["AFFECT_STUDIO_CACHE"] = tempfile.mkdtemp(prefix="emotion-cache-")
 
     load = measure_load()
-    cases = read_cases()
+    cases = read_cases(args.prompts)
     outcomes = [run_case(c) for c in cases]
     rows = summarise(outcomes)
-    print(f"Emotion prompts: {len(cases)} from {PROMPTS.name}\n")
+    print(f"Emotion prompts: {len(cases)} from {args.prompts.name}\n")
     print_table(rows)
     print()
     for k, v in load.items():

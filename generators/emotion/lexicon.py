@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from generators.emotion.data import load_preset
+from generators.emotion.idioms import expand_pattern, idiom_patterns
 from generators.emotion.table import FAMILIES, EmotionTable, get_emotion_table
 
 __all__ = ["Lexicon", "Modifier", "PhraseKind", "WordEntry", "get_lexicon", "normalise_phrase"]
@@ -91,6 +92,12 @@ class Lexicon:
     suggestions: tuple[str, ...]
     phrases: Mapping[tuple[str, ...], tuple[PhraseKind, str]]
     max_phrase: int
+    idioms: frozenset[str] = frozenset()
+    """Words that are idioms ("see red"): their literal meaning is no guide to their emotion."""
+    rare: frozenset[str] = frozenset()
+    """Less common words ("apoplectic", "zonked"): known, but not neighbours for reading
+    unknown words by meaning (many of them look like gibberish to the encoder's word pieces,
+    so gibberish would find them close)."""
 
     def match(self, tokens: Sequence[str], start: int) -> tuple[PhraseKind, str, int] | None:
         """The longest known phrase at ``tokens[start:]``.
@@ -181,26 +188,40 @@ def _grammar_phrases(data: Mapping[str, Any]) -> set[tuple[str, ...]]:
     return {normalise_phrase(k) for k in keys}
 
 
-def build_lexicon(data: Mapping[str, Any], table: EmotionTable | None = None) -> Lexicon:
+def build_lexicon(
+    data: Mapping[str, Any],
+    table: EmotionTable | None = None,
+    idioms: Mapping[str, Any] | None = None,
+) -> Lexicon:
     """Build and validate a :class:`Lexicon` from the decoded ``emotions.json`` object.
 
     Every emotion of the table (and its aliases) is a word too, unless ``emotions.json`` lists
-    it or it is a grammar word.
+    it or it is a grammar word. ``idioms`` is the decoded ``idioms.json``
+    (:mod:`generators.emotion.idioms`): each idiom is a word matched in all its forms.
     """
     table = table or get_emotion_table()
     base_vad = {f: table.term_vad(f) for f in FAMILIES}
 
-    raw_words: Mapping[str, Any] = data["words"]
+    raw_words: Mapping[str, Any] = {**data["words"], **data.get("rare_words", {})}
+    if len(raw_words) != len(data["words"]) + len(data.get("rare_words", {})):
+        raise ValueError("emotions.json: a rare word is also listed under words")
     words = {
         " ".join(normalise_phrase(w)): _build_word(w, _resolve(w, raw_words), table)
         for w in raw_words
     }
+    rare = frozenset(" ".join(normalise_phrase(w)) for w in data.get("rare_words", {}))
     grammar = _grammar_phrases(data)
     for alias, name in table.aliases.items():
         key = normalise_phrase(alias)
         if name in table.emotions and " ".join(key) not in words and key not in grammar:
             spec = {"mixture": {name: 1.0}, "intensity": 0.7}
             words[" ".join(key)] = _build_word(alias, spec, table)
+    idiom_forms: dict[str, list[tuple[str, ...]]] = {}
+    for name, (pattern, spec) in idiom_patterns(idioms or {"idioms": {}}).items():
+        if name in words:
+            raise ValueError(f"idioms.json: {pattern!r} is already a word of emotions.json")
+        words[name] = _build_word(name, spec, table)
+        idiom_forms[name] = expand_pattern(pattern)
     for w, entry in words.items():
         if entry.negation is not None and entry.negation not in words:
             raise ValueError(f"emotions.json: word {w!r} negates to unknown {entry.negation!r}")
@@ -243,7 +264,16 @@ def build_lexicon(data: Mapping[str, Any], table: EmotionTable | None = None) ->
     for w in modifiers:
         add(w, "modifier")
     for w in words:
-        add(w, "word")
+        if w not in idiom_forms:
+            add(w, "word")
+    for name, forms in idiom_forms.items():
+        for form in forms:
+            if form in phrases:
+                kind, other = phrases[form]
+                raise ValueError(
+                    f"idioms.json: {' '.join(form)!r} of {name!r} is already the {kind} {other!r}"
+                )
+            phrases[form] = ("word", name)
 
     suggestions = tuple(data.get("suggestions", ()))
     return Lexicon(
@@ -255,12 +285,15 @@ def build_lexicon(data: Mapping[str, Any], table: EmotionTable | None = None) ->
         suggestions=suggestions,
         phrases=phrases,
         max_phrase=max(len(p) for p in phrases),
+        idioms=frozenset(idiom_forms),
+        rare=rare,
     )
 
 
 @lru_cache(maxsize=1)
 def get_lexicon() -> Lexicon:
-    """The lexicon shipped in ``assets/presets/emotions.json`` (built once, cached).
+    """The lexicon shipped in ``assets/presets/emotions.json`` and ``idioms.json`` (built once,
+    cached).
 
     Examples
     --------
@@ -270,4 +303,4 @@ def get_lexicon() -> Lexicon:
     >>> lex.match(["grossed", "out"], 0)
     ('word', 'grossed out', 2)
     """
-    return build_lexicon(load_preset("emotions.json"))
+    return build_lexicon(load_preset("emotions.json"), idioms=load_preset("idioms.json"))

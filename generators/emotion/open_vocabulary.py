@@ -21,6 +21,8 @@ Examples
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,8 +34,11 @@ __all__ = [
     "MIN_SIMILARITY",
     "SimilarWord",
     "closest_emotion_word",
+    "closest_emotion_words",
     "get_vocabulary",
+    "has_latin_letters",
     "is_ready",
+    "sentence_query",
     "vocabulary_size",
     "vote",
     "warm_up_in_background",
@@ -52,6 +57,16 @@ NON_EMOTION_ANCHORS: tuple[str, ...] = (
     "phone", "book", "paper", "window", "door", "tree", "dog", "cat", "giraffe", "river", "road",
     "city", "seven", "twelve", "hundred", "monday", "january", "walk", "run", "write", "read",
     "the", "of", "and", "is", "qwerty", "asdf", "blah", "lorem ipsum", "xyz", "thing", "stuff",
+    "lottery", "ticket", "money", "coin", "bank", "office", "meeting", "email", "printer",
+    "kitchen", "spoon", "plate", "soup", "bread", "milk", "coffee", "shoe", "shirt", "coat",
+    "pocket", "bag", "box", "bottle", "glass", "lamp", "bed", "pillow", "garden", "flower",
+    "grass", "stone", "sand", "cloud", "rain", "snow", "weather", "mountain", "island", "bridge",
+    "train", "bus", "plane", "bicycle", "street", "school", "teacher", "student", "doctor",
+    "hospital", "brother", "sister", "friend", "neighbour", "team", "game", "ball", "music",
+    "song", "picture", "camera", "screen", "number", "letter", "word", "page", "minute", "hour",
+    "week", "year", "morning", "evening", "colour", "blue", "green", "metal", "wood", "plastic",
+    "eat", "drink", "sleep", "open", "close", "go", "come", "take", "give", "make", "use",
+    "find", "put", "sit", "stand", "win", "lose", "buy", "sell", "pay", "send", "call", "play",
 )  # fmt: skip
 """Everyday words with no emotion: the yardstick an unknown word's emotion similarity must beat."""
 
@@ -64,6 +79,10 @@ SHARPNESS: float = 10.0
 AGREE_SHARE: float = 0.3
 """A voter's VAD counts when the reading's dominant basic emotion is at least this share of
 its own mixture ("sadly disgusted" agrees with a sadness reading as well as a disgust one)."""
+
+_MEMO_SIZE = 256
+"""Recent embeddings kept: a prompt read again (the studio reads the emotion track anew after
+every edit) costs no encoder call."""
 
 _TEMPLATE = "I am {}."
 """Both sides are embedded in the same frame, so single words are compared as feelings."""
@@ -101,7 +120,9 @@ class _Vocabulary:
     def __init__(self) -> None:
         lex = get_lexicon()
         table = get_emotion_table()
-        entries: list[WordEntry] = list(lex.words.values())
+        # Idioms are not neighbours (their literal words mislead: "tickled pink" is not pink),
+        # nor are rare words (gibberish lands next to "zonked" and "bleary").
+        entries = [e for w, e in lex.words.items() if w not in lex.idioms and w not in lex.rare]
         texts = [_TEMPLATE.format(e.word) for e in entries]
         for name in table.emotions:
             entry = lex.words.get(name) or WordEntry(
@@ -113,6 +134,8 @@ class _Vocabulary:
         from generators.emotion.vocabulary_cache import cached_embeddings
 
         self.encoder = get_encoder()
+        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memo_lock = threading.Lock()
         self.entries = entries
         anchors = [_TEMPLATE.format(a) for a in NON_EMOTION_ANCHORS]
         vectors = cached_embeddings(self.encoder, texts + anchors)
@@ -122,13 +145,44 @@ class _Vocabulary:
         self.situations, neutral, sentences = situation_entries()
         self.situation_neutral = np.asarray(neutral, dtype=bool)
         self.situation_vectors = cached_embeddings(self.encoder, sentences)
+        families = [
+            "neutral" if flat else table.dominant_family(e.mixture)
+            for e, flat in zip(self.situations, neutral, strict=True)
+        ]
+        self.situation_families = np.array(families)
+        from generators.emotion.situation_probe import fit_probe
+
+        self.situation_probe = fit_probe(
+            np.vstack([self.situation_vectors, self.vectors]),
+            [*self.situations, *entries],
+            [*map(bool, neutral), *(table.dominant_family(e.mixture) == "neutral"
+                                    for e in entries)],
+        )
         self.encoder.encode([_TEMPLATE.format("calm")])  # warm up, so the first prompt is fast
 
-    def closest(self, text: str) -> SimilarWord:
-        query = self.encoder.encode([_TEMPLATE.format(text)])[0]
-        scores = self.vectors @ query
-        margin = float(scores.max() - (self.anchors @ query).max())
-        return vote(text, scores, self.entries, margin)
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of ``texts``, the ones not embedded lately in one encoder call."""
+        with self._memo_lock:
+            todo = list(dict.fromkeys(t for t in texts if t not in self._memo))
+        if todo:
+            fresh = self.encoder.encode(todo)
+            with self._memo_lock:
+                for text, vector in zip(todo, fresh, strict=True):
+                    self._memo[text] = vector
+                while len(self._memo) > _MEMO_SIZE:
+                    self._memo.popitem(last=False)
+        with self._memo_lock:
+            return np.stack([self._memo[t] for t in texts])
+
+    def closest(self, texts: Sequence[str]) -> list[SimilarWord]:
+        """Each text's reading by its closest known words (one encoder call for all)."""
+        queries = self.embed([_TEMPLATE.format(t) for t in texts])
+        out = []
+        for text, query in zip(texts, queries, strict=True):
+            scores = self.vectors @ query
+            margin = float(scores.max() - (self.anchors @ query).max())
+            out.append(vote(text, scores, self.entries, margin))
+        return out
 
 
 def vote(text: str, scores: np.ndarray, entries: list[WordEntry], margin: float = 0.0,
@@ -219,6 +273,17 @@ def vocabulary_size() -> int:
     return len(get_vocabulary().entries)
 
 
+def has_latin_letters(text: str) -> bool:
+    """Whether ``text`` has a letter a-z (after accents are taken off): the encoder reads
+    English, so other scripts are not read by meaning."""
+    return any("a" <= ch <= "z" for ch in text.lower())
+
+
+def sentence_query(text: str) -> str:
+    """How a whole prompt is framed when it is compared with the situations."""
+    return text.strip().rstrip(".!?") + "."
+
+
 def closest_emotion_word(text: str) -> SimilarWord | None:
     """The known emotion word closest in meaning to ``text``, if similar enough.
 
@@ -230,8 +295,9 @@ def closest_emotion_word(text: str) -> SimilarWord | None:
     Returns
     -------
     SimilarWord or None
-        ``None`` when the best similarity is below :data:`MIN_SIMILARITY` or the word is no
-        closer to an emotion word than to an everyday one (:data:`MIN_MARGIN`).
+        ``None`` when the best similarity is below :data:`MIN_SIMILARITY`, the word is no
+        closer to an emotion word than to an everyday one (:data:`MIN_MARGIN`), or it has no
+        Latin letter (the encoder knows English only: "悲しい" would land anywhere).
 
     Raises
     ------
@@ -239,7 +305,17 @@ def closest_emotion_word(text: str) -> SimilarWord | None:
         If the sentence-encoder model is not installed (see
         :mod:`generators.emotion.text_encoder`).
     """
-    match = get_vocabulary().closest(text)
-    if match.similarity < MIN_SIMILARITY or match.margin < MIN_MARGIN:
-        return None
-    return match
+    return closest_emotion_words([text])[0]
+
+
+def closest_emotion_words(texts: Sequence[str]) -> list[SimilarWord | None]:
+    """:func:`closest_emotion_word` for several texts at once (one encoder call: a prompt's
+    unknown words cost about as much as one)."""
+    readable = [t for t in texts if has_latin_letters(t)]
+    found = dict(zip(readable, get_vocabulary().closest(readable), strict=True)) if readable else {}
+    out: list[SimilarWord | None] = []
+    for text in texts:
+        match = found.get(text)
+        ok = match is not None and match.similarity >= MIN_SIMILARITY and match.margin >= MIN_MARGIN
+        out.append(match if ok else None)
+    return out

@@ -339,6 +339,9 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
             continue
         rule = rules.match(tokens, i)
         hit = lex.match(tokens, i)
+        if hit is None and rule is None and (without := _without_word(lex, tok)) is not None:
+            pending.negate = not pending.negate  # "joyless" is "not joyful"
+            hit = ("word", without, 1)
         lexicon_first = hit is not None and (hit[2] > rule[1] if rule else True)
         if hit is not None and rule is not None and hit[0] == "modifier" and hit[2] >= rule[1]:
             lexicon_first = True  # "quietly": a modifier whose role the rules add below
@@ -391,12 +394,16 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
     if not components and not unknown and rule_words:  # "simmering": read the rule words
         unknown.append((clause + 1, rule_words, _Pending()))
     unknown_words = sum(len(words) for _, words, _ in unknown)
-    if not components and by_meaning and unknown_words >= _situation_words():
+    as_sentence = not components and by_meaning and unknown_words >= _situation_words()
+    if as_sentence:
         components = _read_situation(prompt, lex, intensity, notes)  # a sentence, as a whole
+        if components:
+            unknown = []  # its words were read with it
     components = _read_unknown_words(
         components, unknown, lex, intensity, notes, typos=typos, by_meaning=by_meaning
     )
-    if not components and unknown and by_meaning:  # a short phrase no single word explains
+    if not components and unknown and by_meaning and not as_sentence:
+        # a short phrase no single word explains
         components = _read_situation(prompt, lex, intensity, notes)
     if not components:
         if unknown:
@@ -457,15 +464,14 @@ def _read_unknown_words(
     todo = rest
     if not todo or not by_meaning:
         return sorted(out, key=lambda c: c.clause)
-    from generators.emotion.open_vocabulary import closest_emotion_word
+    from generators.emotion.open_vocabulary import closest_emotion_words
     from generators.emotion.text_encoder import encoder_available
 
     if not encoder_available():
         notes.append("words outside the lexicon were skipped (the sentence encoder is missing)")
         return sorted(out, key=lambda c: c.clause)
-    for cl, words, pend in todo:
-        text = " ".join(words)
-        match = closest_emotion_word(text)
+    texts = [" ".join(words) for _, words, _ in todo]
+    for (cl, _, pend), text, match in zip(todo, texts, closest_emotion_words(texts), strict=True):
         if match is None:
             continue
         comp = _component(lex, match.entry, pend, intensity)
@@ -476,6 +482,15 @@ def _read_unknown_words(
         notes.append(f"{text!r} is not in the lexicon: read by meaning as closest to {near}")
     out.sort(key=lambda c: c.clause)
     return out
+
+
+def _without_word(lex: Lexicon, token: str) -> str | None:
+    """The emotion word a "-less" word lacks ("joyless" -> "joy", "cheerless" -> "cheer" if
+    known), or ``None``."""
+    if not token.endswith("less") or len(token) < 7:
+        return None
+    stem = lex.match([token[:-4]], 0)
+    return stem[1] if stem is not None and stem[0] == "word" else None
 
 
 def _situation_words() -> int:

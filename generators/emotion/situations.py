@@ -20,14 +20,20 @@ Examples
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
 import numpy as np
 
 from generators.emotion.lexicon import WordEntry
-from generators.emotion.open_vocabulary import SimilarWord, get_vocabulary, vote
+from generators.emotion.open_vocabulary import (
+    SimilarWord,
+    get_vocabulary,
+    has_latin_letters,
+    sentence_query,
+    vote,
+)
 from generators.emotion.table import get_emotion_table
 from generators.errors import PromptError
 
@@ -44,9 +50,14 @@ SHARPNESS: float = 30.0
 """How fast a situation's vote falls with its distance from the closest one (situations are
 far apart, so the closest one should lead)."""
 
-MIN_WORDS: int = 3
+MIN_WORDS: int = 2
 """A prompt of at least this many words that names no known emotion is read as a situation
 before its single words are read by meaning (a sentence means more than its words)."""
+
+CLOSE_MATCH: float = 0.75
+"""Similarity to a known situation above which it and its neighbours decide the reading
+alone; below it, the linear reading (:mod:`generators.emotion.situation_probe`) chooses the
+basic emotion and the nearest situations of that emotion the entry."""
 
 SITUATION_INTENSITY: float = 0.7
 """Strength of a situation's emotion (before the prompt's own intensity words)."""
@@ -108,12 +119,27 @@ def read_situation(text: str) -> SimilarWord | None:
         If the sentence-encoder model is not installed.
     """
     sentence = text.strip()
-    if not sentence:
+    if not has_latin_letters(sentence):
         return None
     known = get_vocabulary()
-    query = known.encoder.encode([sentence.rstrip(".!?") + "."])[0]
+    query = known.embed([sentence_query(sentence)])[0]
     scores = known.situation_vectors @ query
     best = int(np.argmax(scores))
-    if scores[best] < MIN_SIMILARITY or known.situation_neutral[best]:
+    if scores[best] < MIN_SIMILARITY:
         return None
-    return vote(sentence, scores, known.situations, neighbours=NEIGHBOURS, sharpness=SHARPNESS)
+    if scores[best] >= CLOSE_MATCH:  # nearly a known situation: it decides
+        if known.situation_neutral[best]:
+            return None
+        return vote(sentence, scores, known.situations, neighbours=NEIGHBOURS,
+                    sharpness=SHARPNESS)
+    family, valence, arousal = known.situation_probe.read(query)
+    if family == "neutral":
+        return None
+    same = known.situation_families == family
+    if not same.any():
+        return None
+    chosen = [e for e, keep in zip(known.situations, same, strict=True) if keep]
+    reading = vote(sentence, scores[same], chosen, neighbours=NEIGHBOURS, sharpness=SHARPNESS)
+    v, a, d = reading.entry.vad
+    entry = replace(reading.entry, vad=((v + valence) / 2, (a + arousal) / 2, d))
+    return replace(reading, entry=entry)

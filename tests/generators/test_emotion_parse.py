@@ -304,3 +304,11 @@ def test_accents_and_other_scripts() -> None:
     with pytest.raises(PromptError, match="unknown emotion"):
         parse_prompt("悲しい")
     assert parse_prompt(",,,").mixture == {"neutral": 1.0}
+
+
+def test_a_less_word_lacks_the_emotion_it_names() -> None:
+    assert parse_prompt("joyless").valence < -0.1
+    assert parse_prompt("loveless").valence < -0.1
+    assert parse_prompt("not joyless").valence > 0.1
+    with pytest.raises(PromptError, match="unknown emotion"):
+        parse_prompt("tableless")

@@ -17,7 +17,7 @@ def family(prompt: str) -> str:
 
 @pytest.mark.parametrize(
     ("word", "expected"),
-    [("gleeful", "happiness"), ("mournful", "sadness"), ("irritable", "anger")],
+    [("cheery", "happiness"), ("sorrowing", "sadness"), ("ireful", "anger")],
 )
 def test_unknown_words_are_read_by_meaning(word: str, expected: str) -> None:
     from generators.emotion.lexicon import get_lexicon
@@ -98,3 +98,41 @@ def test_voters_whose_mix_holds_the_reading_keep_their_valence() -> None:
     reading = vote("nauseous", np.array([0.81, 0.65, 0.63]), entries)
     assert reading.entry.vad[0] < -0.5
     assert parse_prompt("nauseous").valence < -0.3
+
+
+def test_several_unknown_words_are_read_in_one_encoder_call() -> None:
+    from generators.emotion.open_vocabulary import closest_emotion_words, get_vocabulary
+
+    known = get_vocabulary()
+    known._memo.clear()  # earlier tests read these words: embed them afresh
+    encoder = known.encoder
+    calls: list[int] = []
+    original = encoder.encode
+
+    def counting(texts):  # type: ignore[no-untyped-def]
+        calls.append(len(texts))
+        return original(texts)
+
+    encoder.encode = counting  # type: ignore[method-assign]
+    try:
+        found = closest_emotion_words(["ireful", "banana", "悲しい", "sorrowing"])
+    finally:
+        encoder.encode = original  # type: ignore[method-assign]
+    assert calls == [3]  # the word in another script is not encoded at all
+    assert found[1] is None and found[2] is None
+    assert found[0] is not None and found[3] is not None
+    alone = closest_emotion_word("ireful")
+    assert alone is not None and found[0].entry.vad == pytest.approx(alone.entry.vad, abs=1e-6)
+
+
+def test_a_prompt_read_again_costs_no_encoder_call() -> None:
+    from generators.emotion.open_vocabulary import get_vocabulary
+
+    parse_prompt("sorrowing")
+    encoder = get_vocabulary().encoder
+    original = encoder.encode
+    encoder.encode = None  # type: ignore[assignment,method-assign]
+    try:
+        assert family("sorrowing") == "sadness"
+    finally:
+        encoder.encode = original  # type: ignore[method-assign]
