@@ -8,6 +8,9 @@ emotions. ``?`` marks a field that is genuinely ambiguous; it is not scored. A m
 partners ("happy and surprised") has no single dominant emotion: its expected dominant is written
 ``happiness+surprise`` and scores when each holds at least 20 % of the mixture.
 
+``--prompts bench/emotion_prompts_heldout.tsv`` scores the held-out set instead: 100 prompts
+(idioms, rare words, situations, mixed) written without looking at the engine.
+
 Prints one row per category: prompts, dominant-emotion accuracy, valence-sign and arousal-sign
 accuracy, region accuracy, and the median/max time per prompt; then the overall row, the model
 load times, and (with ``--misses``) every prompt that missed.
@@ -16,7 +19,7 @@ Signs: a value above ``+SIGN_BAND`` is ``+``, below ``-SIGN_BAND`` is ``-``, els
 
 Usage::
 
-    python bench/bench_emotion.py [--misses] [--json FILE]
+    python bench/bench_emotion.py [--prompts TSV] [--misses] [--json FILE]
 """
 
 from __future__ import annotations
