@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,12 @@ class TalkingHeadRequest:
     low_memory: bool = False
     size: tuple[int, int] = (512, 512)
     fps: float = 30.0
+
+    def draws_like(self, other: TalkingHeadRequest) -> bool:
+        """Whether ``other`` asks for the same frames: it may differ only in where they are
+        drawn (the device) and how memory is saved."""
+        return replace(self, device=None, low_memory=False) == replace(
+            other, device=None, low_memory=False)
 
 
 def diffusion_available() -> bool:

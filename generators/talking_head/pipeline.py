@@ -114,8 +114,12 @@ def choose_device(preferred: str | None = None) -> tuple[torch.device, torch.dty
         else:
             preferred = "cpu"
     if preferred == "cuda" and not torch.cuda.is_available():
-        raise GeneratorError("no CUDA GPU is available here; choose --device cpu or leave the "
+        raise GeneratorError("no CUDA GPU is available here; run on the CPU or leave the "
                              "device to the automatic choice")
+    mps = getattr(torch.backends, "mps", None)
+    if preferred == "mps" and (mps is None or not mps.is_available()):
+        raise GeneratorError("no Apple GPU (MPS) is available here; run on the CPU or leave "
+                             "the device to the automatic choice")
     device = torch.device(preferred)
     return device, (torch.float32 if device.type == "cpu" else torch.float16)
 

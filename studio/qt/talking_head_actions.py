@@ -99,6 +99,7 @@ class TalkingHeadActions(QObject):
         self._run = 0
         self._accepting = False
         self._made_for: tuple[Take, str | None, TalkingHeadRequest] | None = None
+        self._pending: tuple[Take, str | None, TalkingHeadRequest, int] | None = None
 
         self.panel.restore(_settings())
         self.panel.generator_changed.connect(self._generator_changed)
@@ -196,9 +197,9 @@ class TalkingHeadActions(QObject):
         self._run += 1
         run, relay = self._run, self._relay
         self._accepting = True
-        self._made_for = (take, session.avatar_path, request)
-        self.view.reset(count, request.fps)
-        self.view.set_time(self.window.playback.time)
+        # The frames on show stay until the first new one arrives: a run that fails or is
+        # cancelled before drawing anything leaves them as they were.
+        self._pending = (take, session.avatar_path, request, count)
         self.panel.show_message(f"Generating {count} frames…")
 
         def job(progress: ProgressSink, cancel: CancelToken) -> int:
@@ -231,6 +232,12 @@ class TalkingHeadActions(QObject):
     @Slot(int, int, object)
     def _frame_arrived(self, run: int, index: int, frame: object) -> None:
         if run == self._run and self._accepting:
+            if self._pending is not None:  # the run's first frame replaces the old ones
+                take, avatar_path, request, count = self._pending
+                self._pending = None
+                self._made_for = (take, avatar_path, request)
+                self.view.reset(count, request.fps)
+                self.view.set_time(self.window.playback.time)
             self.view.add_frame(index, frame)  # type: ignore[arg-type]
 
     def _done(self, made: object) -> None:
@@ -242,13 +249,18 @@ class TalkingHeadActions(QObject):
 
     def _failed(self, message: str, _expected: bool) -> None:
         self._accepting = False
+        self._pending = None
         self.panel.show_progress(0.0, "")
         self._problem(message)
 
     def _cancelled(self) -> None:
         self._accepting = False
-        text = (f"Generation cancelled: {self.view.frame_count} of {self.view.expected} "
-                "frames kept")
+        if self._pending is not None:
+            self._pending = None
+            text = "Generation cancelled before its first frame; the frames on show are kept"
+        else:
+            text = (f"Generation cancelled: {self.view.frame_count} of {self.view.expected} "
+                    "frames kept")
         self.panel.show_message(text)
         self.window.statusBar().showMessage(text, 8000)
 
@@ -292,7 +304,7 @@ class TalkingHeadActions(QObject):
             reason = "the take changed"
         elif session.avatar_path != avatar_path:
             reason = "the avatar changed"
-        elif self.request() != request:
+        elif not request.draws_like(self.request()):
             reason = "the settings changed"
         self.view.set_stale(bool(reason), reason)
 
@@ -338,7 +350,7 @@ class TalkingHeadActions(QObject):
         the current take and avatar."""
         made = self._made_for
         if (made is None or not self.view.complete or self.view.stale or self.busy
-                or made[2] != request):
+                or not made[2].draws_like(request)):
             return None
         frames = self.view.frames
         return [frames[i] for i in range(self.view.expected)]

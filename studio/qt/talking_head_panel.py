@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QSettings, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -41,6 +42,7 @@ from studio.qt.icons import icon
 from studio.talking_head_video import NEEDS_EXTRA, TalkingHeadRequest
 
 __all__ = [
+    "DEVICES",
     "GENERATORS",
     "IMAGE_FILTER",
     "MODELS_FILTER",
@@ -54,6 +56,10 @@ RIG = "rig"
 TALKING_HEAD = "talking-head"
 GENERATORS: dict[str, str] = {RIG: "Rig", TALKING_HEAD: "Talking head"}
 """Generator names and their labels, in the order of the switch."""
+
+DEVICES: dict[str, str] = {"": "Automatic", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)",
+                           "cpu": "CPU"}
+"""Devices offered (``""``: the best available, CUDA, then MPS, then the CPU) and their labels."""
 
 SIZES: tuple[int, ...] = (64, 128, 256, 384, 512, 640, 768, 1024)
 """Square frame sizes offered (multiples of 64; 512 by default; a project's other multiple of
@@ -73,6 +79,10 @@ _TIPS = {
     "guidance": "Classifier-free guidance; above 1 follows the prompt harder (twice the work)",
     "strength": "How far frames may move from the portrait (0: keep it, 1: ignore it)",
     "size": "Width and height of the frames in pixels",
+    "device": "Where the models run: Automatic takes a CUDA GPU, then an Apple GPU, then the "
+    "CPU (a setting of this machine, not of the project)",
+    "low_memory": "For GPUs with little memory: the text encoder stays on the CPU, attention "
+    "and the image decoder work in slices (a little slower)",
     "generate": "Draw the talking-head frames of the current take in the background",
 }
 
@@ -140,9 +150,15 @@ class TalkingHeadPanel(QWidget):
         for side in SIZES:
             self.size_combo.addItem(f"{side} × {side}", side)
         self.size_combo.setCurrentIndex(SIZES.index(DEFAULT_SIZE))
+        self.device_combo = QComboBox()
+        for name, label in DEVICES.items():
+            self.device_combo.addItem(label, name)
+        self.low_memory_check = QCheckBox("Save GPU memory")
         for key, widget in (("reference", self.reference_edit), ("config", self.config_edit),
                             ("steps", self.steps_spin), ("guidance", self.guidance_spin),
-                            ("strength", self.strength_spin), ("size", self.size_combo)):
+                            ("strength", self.strength_spin), ("size", self.size_combo),
+                            ("device", self.device_combo),
+                            ("low_memory", self.low_memory_check)):
             _keep_tip(widget, _TIPS[key])
 
         self.generate_button = QPushButton("Generate frames")
@@ -168,6 +184,8 @@ class TalkingHeadPanel(QWidget):
         form.addRow("Guidance", self.guidance_spin)
         form.addRow("Strength", self.strength_spin)
         form.addRow("Size", self.size_combo)
+        form.addRow("Device", self.device_combo)
+        form.addRow("", self.low_memory_check)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 1)
         buttons.addWidget(self.cancel_button)
@@ -187,6 +205,8 @@ class TalkingHeadPanel(QWidget):
         for spin in (self.steps_spin, self.guidance_spin, self.strength_spin):
             spin.valueChanged.connect(lambda _v: self.settings_changed.emit())
         self.size_combo.currentIndexChanged.connect(lambda _i: self.settings_changed.emit())
+        self.device_combo.currentIndexChanged.connect(lambda _i: self.settings_changed.emit())
+        self.low_memory_check.toggled.connect(lambda _on: self.settings_changed.emit())
         self.generate_button.clicked.connect(self.generate_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.refresh_availability()
@@ -229,6 +249,10 @@ class TalkingHeadPanel(QWidget):
         which shows the rig but keeps the choice for the next save."""
         return self._chosen
 
+    def device(self) -> str:
+        """The chosen device: ``"cuda"``, ``"mps"``, ``"cpu"`` or ``""`` (automatic)."""
+        return str(self.device_combo.currentData() or "")
+
     def frame_side(self) -> int:
         """The side of the square frames in pixels."""
         return int(self.size_combo.currentData())
@@ -249,6 +273,8 @@ class TalkingHeadPanel(QWidget):
         return TalkingHeadRequest(
             reference=Path(reference).expanduser() if reference else None,
             config=Path(config).expanduser() if config else None,
+            device=self.device() or None,
+            low_memory=self.low_memory_check.isChecked(),
             steps=self.steps_spin.value(),
             guidance=round(self.guidance_spin.value(), 4),
             strength=round(self.strength_spin.value(), 4),
@@ -267,6 +293,8 @@ class TalkingHeadPanel(QWidget):
             "guidance": self.guidance_spin.value(),
             "strength": self.strength_spin.value(),
             "size": self.frame_side(),
+            "device": self.device(),
+            "low_memory": self.low_memory_check.isChecked(),
         }
 
     def apply_values(self, values: dict[str, Any]) -> None:
@@ -290,13 +318,21 @@ class TalkingHeadPanel(QWidget):
             side = 0
         if side in SIZES:
             self._select_size(side)
+        device = values.get("device")
+        if isinstance(device, str) and device in DEVICES:
+            self.device_combo.setCurrentIndex(list(DEVICES).index(device))
+        low = values.get("low_memory")
+        if isinstance(low, str):  # QSettings' INI files give booleans back as text
+            low = {"true": True, "false": False}.get(low.lower())
+        if isinstance(low, bool):
+            self.low_memory_check.setChecked(low)
         if isinstance(values.get("generator"), str):
             self.set_generator(values["generator"])
         self.settings_changed.emit()
 
     def project_settings(self) -> ProjectTalkingHead:
-        """The choice and settings a project holds (not the models' file: a setting of the
-        machine); the reference portrait as an absolute path."""
+        """The choice and settings a project holds (not the models' file, the device nor
+        memory saving: settings of the machine); the reference portrait as an absolute path."""
         reference = self.reference_edit.text().strip()
         return ProjectTalkingHead(
             enabled=self.chosen_generator() == TALKING_HEAD,
@@ -390,7 +426,8 @@ class TalkingHeadPanel(QWidget):
         on = self._available and self.generator() == TALKING_HEAD
         for widget in (self.reference_edit, self.reference_browse, self.config_edit,
                        self.config_browse, self.steps_spin, self.guidance_spin,
-                       self.strength_spin, self.size_combo):
+                       self.strength_spin, self.size_combo, self.device_combo,
+                       self.low_memory_check):
             widget.setEnabled(self._available and not busy)
         self.generate_button.setEnabled(on and not busy)
         self.cancel_button.setEnabled(busy)

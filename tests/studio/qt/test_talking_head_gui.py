@@ -429,6 +429,48 @@ def test_changing_the_switch_or_a_setting_is_an_undoable_edit(app, qtbot) -> Non
         dispose(w)
 
 
+def test_device_and_memory_saving_are_the_machine_s_settings_not_edits(
+        window: MainWindow, qtbot, models: Path, portrait: Path) -> None:  # noqa: ANN001
+    import torch
+
+    th, panel = window.talking_head, window.talking_head.panel
+    _talking_head(window, models, portrait)
+    assert panel.device() == "" and not panel.low_memory_check.isChecked()
+    edits = window.undo_stack.count()
+    _pick(panel.device_combo, "cpu")
+    panel.low_memory_check.setChecked(True)
+    assert window.undo_stack.count() == edits  # not project edits
+    request = th.request()
+    assert request.device == "cpu" and request.low_memory
+    assert settings().value("talking_head/device") == "cpu"
+    saved = th.project_settings()
+    assert not hasattr(saved, "device") and not hasattr(saved, "low_memory")
+
+    assert th.generate()  # memory saving on the CPU: the same path, frames as usual
+    qtbot.waitUntil(lambda: not th.busy, timeout=TIMEOUT_MS)
+    assert th.view.complete and not th.view.stale, window.last_error
+    _pick(panel.device_combo, "")
+    panel.low_memory_check.setChecked(False)
+    assert not th.view.stale  # where frames are drawn does not change them
+
+    if not torch.cuda.is_available():  # a device this machine lacks: one line, edits kept
+        _pick(panel.device_combo, "cuda")
+        frames = th.view.frame_count
+        assert th.generate()
+        qtbot.waitUntil(lambda: not th.busy, timeout=TIMEOUT_MS)
+        error = window.last_error or ""
+        assert error.startswith("no CUDA GPU is available here") and "\n" not in error
+        assert th.panel.message.text() == error and th.view.frame_count == frames
+        assert panel.device() == "cuda"
+
+    other = make_window(qtbot)  # a new window starts with the machine's settings
+    try:
+        assert other.talking_head.panel.device() == panel.device()
+        assert other.talking_head.panel.low_memory_check.isChecked() is False
+    finally:
+        dispose(other)
+
+
 def test_a_project_without_the_settings_shows_the_studio_s_own(
         app, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
     old = tmp_path / "old.affect.json"
