@@ -4,7 +4,8 @@ The view keeps the frames of one generation run (RGB ``uint8`` arrays, indexed b
 frame ``i`` at time ``i / fps``) and follows the playhead: it shows the frame for the current
 time when that frame exists, otherwise the last frame received (captioned "not generated
 yet"), or a placeholder text before any frame arrived. Frames made for an older take are
-kept but marked stale with a banner across the picture.
+kept but marked stale with a banner across the picture. A long run's frames live in a
+memory-mapped file (:class:`~studio.frame_store.FrameStore`), not in memory.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from studio.frame_store import FrameStore
 
 __all__ = ["PLACEHOLDER", "GeneratedFramesView", "frame_image"]
 
@@ -51,14 +54,14 @@ class GeneratedFramesView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._frames: dict[int, np.ndarray] = {}
+        self._frames = FrameStore(0)
         self._expected = 0
         self._fps = 30.0
         self._time = 0.0
         self._last: int | None = None
         self._shown: int | None = None
         self._image: QImage | None = None
-        self._shown_frame: np.ndarray | None = None
+        self._shown_key: tuple[int, int | None] | None = None  # (run, index) on show
         self._stale = False
         self._stale_reason = ""
         self.setMinimumSize(160, 120)
@@ -73,8 +76,8 @@ class GeneratedFramesView(QWidget):
     # -- state -----------------------------------------------------------------------------
 
     @property
-    def frames(self) -> dict[int, np.ndarray]:
-        """The frames received, by video frame index (do not modify)."""
+    def frames(self) -> FrameStore:
+        """The frames received, by video frame index (a read-only mapping)."""
         return self._frames
 
     @property
@@ -121,8 +124,9 @@ class GeneratedFramesView(QWidget):
 
     def reset(self, expected: int, fps: float) -> None:
         """Drop every frame and wait for ``expected`` new ones at ``fps``."""
-        self._frames = {}
+        self._frames.close()
         self._expected = max(0, int(expected))
+        self._frames = FrameStore(self._expected)
         self._fps = float(fps) if fps > 0 else 30.0
         self._last = None
         self._stale = False
@@ -132,7 +136,9 @@ class GeneratedFramesView(QWidget):
     def add_frame(self, index: int, frame: np.ndarray) -> None:
         """Keep ``frame`` as video frame ``index`` and show it if the playhead is there (or
         nothing better is on show)."""
-        self._frames[int(index)] = frame
+        self._frames.add(int(index), frame)
+        if self._shown_key is not None and self._shown_key[1] == int(index):
+            self._shown_key = None  # the frame on show was drawn again
         self._last = int(index)
         self._show()
         self.frame_added.emit(int(index))
@@ -161,9 +167,10 @@ class GeneratedFramesView(QWidget):
     def _show(self) -> None:
         want = self._index_at(self._time)
         index = want if want in self._frames else self._last
-        frame = self._frames.get(index) if index is not None else None
-        if frame is not self._shown_frame:
-            self._shown_frame = frame
+        key = (id(self._frames), index)
+        if key != self._shown_key:  # (a frame read back from disk is a new view each time)
+            frame = self._frames.get(index) if index is not None else None
+            self._shown_key = key
             self._image = frame_image(frame) if frame is not None else None
         self._shown = index
         self.update()  # the caption follows the playhead too

@@ -52,3 +52,25 @@ def test_frame_image_copies_the_pixels() -> None:
     frame[:] = 255
     colour = image.pixelColor(2, 1)
     assert (colour.red(), colour.green(), colour.blue()) == (10, 20, 30)
+
+
+def test_a_long_run_s_frames_are_read_back_from_disk_as_the_playhead_moves(
+        app, qtbot, monkeypatch) -> None:  # noqa: ANN001
+    import studio.frame_store
+
+    monkeypatch.setattr(studio.frame_store, "IN_MEMORY_BYTES", 0)  # every run counts as long
+    view = GeneratedFramesView()
+    qtbot.addWidget(view)
+    view.resize(200, 200)
+    view.show()
+    view.reset(expected=4, fps=10.0)
+    for i, value in enumerate((40, 80, 120, 160)):
+        view.add_frame(i, _frame(value))
+    assert view.frames.on_disk and view.complete
+    for i, value in ((2, 120), (0, 40), (3, 160)):
+        view.set_time(i / 10)
+        assert view.shown_index == i and _centre(view) == (value, value, value)
+    view.add_frame(3, _frame(200))  # the frame on show drawn again: shown again
+    assert _centre(view) == (200, 200, 200)
+    view.reset(expected=2, fps=10.0)  # the old run's file is dropped
+    assert view.frame_count == 0 and view.shown_index is None
