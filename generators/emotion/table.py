@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -80,9 +80,9 @@ class EmotionTable:
     aliases: Mapping[str, str]
     sources: Mapping[str, str]
 
-    @property
+    @cached_property
     def index(self) -> dict[str, int]:
-        """Entry name -> its row."""
+        """Entry name -> its row (built once)."""
         return {n: i for i, n in enumerate(self.names)}
 
     def canonical(self, name: str) -> str:
