@@ -4,10 +4,10 @@ A talking-head run of a long line is large: 60 s at 30 fps of 512 x 512 RGB fram
 1.4 GB, 5.7 GB at 1024 x 1024. :class:`FrameStore` holds the frames of one run by index. Below
 :data:`IN_MEMORY_BYTES` they stay in memory; above it they go into one memory-mapped file of
 fixed-size frames in the temporary folder, so the studio's memory stays flat and scrubbing
-reads a frame straight from the page cache. The file is unlinked as soon as it is mapped
-where the system allows it (nothing is left behind, even after a crash), otherwise it is
-removed when the store is closed or collected. When the temporary folder lacks the space, the
-frames stay in memory.
+reads a frame straight from the page cache. The file is an anonymous temporary file (already
+unlinked on POSIX systems, deleted on close on Windows), so nothing is left behind, even after
+a crash; its space is reserved when it is made where the system can. When the temporary
+folder lacks the space or cannot be written, the frames stay in memory.
 
 Examples
 --------
@@ -21,11 +21,9 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
-import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -38,11 +36,6 @@ IN_MEMORY_BYTES: int = 256 * 1024 * 1024
 
 SPARE_DISK_BYTES: int = 512 * 1024 * 1024
 """Free space left in the temporary folder after a run's file is made."""
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
 
 
 class FrameStore(Mapping[int, np.ndarray]):
@@ -60,7 +53,7 @@ class FrameStore(Mapping[int, np.ndarray]):
     Notes
     -----
     Every frame of a run has the shape of the first one, ``(H, W, 3)`` ``uint8``. Frames read
-    back from a run on disk are read-only views of the file.
+    back are read-only (views of the file for a run on disk).
     """
 
     def __init__(self, expected: int, *, in_memory_bytes: int | None = None,
@@ -70,9 +63,9 @@ class FrameStore(Mapping[int, np.ndarray]):
         self._folder = Path(folder) if folder is not None else Path(tempfile.gettempdir())
         self._memory: dict[int, np.ndarray] = {}
         self._file: np.memmap | None = None
+        self._handle: object | None = None  # the temporary file behind ``_file``
         self._present: set[int] = set()
         self._shape: tuple[int, ...] | None = None
-        self._finalizer: weakref.finalize | None = None
 
     # -- Mapping ---------------------------------------------------------------------------
 
@@ -80,8 +73,11 @@ class FrameStore(Mapping[int, np.ndarray]):
         if self._file is not None:
             if index not in self._present:
                 raise KeyError(index)
-            return self._file[index]
-        return self._memory[index]
+            view = self._file[index]
+        else:
+            view = self._memory[index].view()
+        view.flags.writeable = False
+        return view
 
     def __contains__(self, index: object) -> bool:
         return index in self._present
@@ -122,24 +118,25 @@ class FrameStore(Mapping[int, np.ndarray]):
         if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
             raise ValueError(f"a frame must be (H, W, 3) uint8, not {frame.shape} {frame.dtype}")
         if self._shape is None:
-            self._shape = frame.shape
             self._file = self._open_file(frame.shape)
+            self._shape = frame.shape
         elif frame.shape != self._shape:
             raise ValueError(f"frame {index} is {frame.shape}, the run's frames {self._shape}")
         if self._file is not None:
             self._file[index] = frame
         else:
-            self._memory[index] = frame
+            self._memory[index] = frame.copy()  # the caller may reuse its array
         self._present.add(index)
 
     def close(self) -> None:
         """Drop every frame and the file (the store is then empty)."""
         self._memory = {}
         self._present = set()
+        self._shape = None
         self._file = None  # unmapped once no view of it is left
-        if self._finalizer is not None:
-            self._finalizer()
-            self._finalizer = None
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.close()  # type: ignore[attr-defined]
 
     def _open_file(self, shape: tuple[int, ...]) -> np.memmap | None:
         """The run's file, or ``None`` to keep the frames in memory (small run, no space)."""
@@ -152,17 +149,18 @@ class FrameStore(Mapping[int, np.ndarray]):
             return None
         if free < size + SPARE_DISK_BYTES:
             return None
-        handle, name = tempfile.mkstemp(prefix="affect-frames-", suffix=".rgb",
-                                        dir=self._folder)
-        os.close(handle)
         try:
-            mapped = np.memmap(name, dtype=np.uint8, mode="w+",
-                               shape=(self._expected, *shape))
-        except (OSError, ValueError):
-            _remove(name)
+            handle = tempfile.TemporaryFile(  # noqa: SIM115 - kept open until close()
+                prefix="affect-frames-", suffix=".rgb", dir=self._folder)
+        except OSError:
             return None
         try:
-            os.unlink(name)  # the mapping keeps the data; nothing left behind after a crash
-        except OSError:  # (Windows: removed when the store is closed or collected)
-            self._finalizer = weakref.finalize(self, _remove, name)
+            if hasattr(os, "posix_fallocate"):  # a disk that fills later cannot fail a write
+                os.posix_fallocate(handle.fileno(), 0, size)
+            mapped = np.memmap(handle, dtype=np.uint8, mode="w+",
+                               shape=(self._expected, *shape))
+        except (OSError, ValueError):
+            handle.close()
+            return None
+        self._handle = handle
         return mapped

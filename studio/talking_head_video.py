@@ -242,7 +242,8 @@ def loaded_pipeline(request: TalkingHeadRequest, progress: ProgressSink | None =
 
     The same config, model folders and device reuse the pipeline already in memory (a batch
     worker or the studio loads the models once, not per voice line); anything else replaces
-    it, so at most one set of weights is held.
+    it, so at most one set of weights is held. Memory saving is applied to the pipeline in
+    place; turning it off again loads the models afresh.
     """
     from generators.talking_head.checkpoints import locate_models
     from generators.talking_head.loading import load_pipeline
@@ -252,12 +253,14 @@ def loaded_pipeline(request: TalkingHeadRequest, progress: ProgressSink | None =
     models = load_model_config(request.config)
     folders = locate_models(models).component_folders()
     key = (repr(folders), request.device, models.allow_pickle)
-    if key not in _LOADED:
+    pipeline = _LOADED.get(key)
+    if pipeline is not None and pipeline.saving_memory and not request.low_memory:
+        pipeline = None  # memory saving is not undone in place: the models load afresh
+    if pipeline is None:
         _LOADED.clear()  # free the old weights before loading new ones
         progress.report(0.0, "loading the talking-head models")
-        _LOADED[key] = load_pipeline(folders, device=request.device,
-                                     allow_pickle=models.allow_pickle)
-    pipeline = _LOADED[key]
+        pipeline = _LOADED[key] = load_pipeline(folders, device=request.device,
+                                                allow_pickle=models.allow_pickle)
     if request.low_memory and not pipeline.saving_memory:
         pipeline.save_memory()
     progress.report(1.0, "models loaded")

@@ -10,7 +10,7 @@ emotion they mean. Each is written as a pattern that covers its usual forms:
 * ``one's`` is any possessive (my, your, his, her, its, our, their, one's);
 * ``[word]`` is an optional word;
 * a negative contraction without its apostrophe ("couldnt", "cant") also matches the prompt's
-  "couldn't" / "could not".
+  "couldn't" / "could not" ("cant" also "cannot").
 
 The first form of every place names the idiom in notes ("see red").
 
@@ -33,7 +33,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MAX_VARIANTS", "POSSESSIVES", "expand_pattern", "idiom_name", "idiom_patterns"]
+__all__ = ["MAX_PHRASES", "MAX_VARIANTS", "MAX_WORDS", "POSSESSIVES", "expand_pattern",
+           "idiom_name", "idiom_patterns"]
 
 POSSESSIVES: tuple[str, ...] = ("my", "your", "his", "her", "its", "our", "their", "one's")
 """What ``one's`` in a pattern stands for."""
@@ -44,6 +45,12 @@ allocate, and a guard against a pattern written wrongly)."""
 
 MAX_IDIOMS: int = 5_000
 """Most idioms the file may list."""
+
+MAX_WORDS: int = 12
+"""Most words (places) in one pattern."""
+
+MAX_PHRASES: int = 50_000
+"""Most phrases all the idioms may stand for together."""
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _NOT_CONTRACTIONS = {"cant": "can", "wont": "will"}
@@ -70,6 +77,8 @@ def _places(pattern: str) -> list[tuple[list[str], str]]:
             )
         name = "one's" if core == "one's" else choices[0]
         places.append(([*choices, ""] if optional else choices, name))
+        if len(places) > MAX_WORDS:
+            raise ValueError(f"idioms.json: {pattern[:40]!r}... has more than {MAX_WORDS} words")
     if all("" in choices for choices, _ in places):
         raise ValueError(f"idioms.json: {pattern!r} has only optional words")
     return places
@@ -107,6 +116,8 @@ def expand_pattern(pattern: str) -> list[tuple[str, ...]]:
         words = tuple(w for w in combo if w)
         out[words] = None
         out[_uncontracted(words)] = None
+        if "cant" in words:  # "cannot" is one word to the tokenizer
+            out[tuple("cannot" if w == "cant" else w for w in words)] = None
     return list(out)
 
 
@@ -144,6 +155,8 @@ def idiom_patterns(data: Mapping[str, Any]) -> dict[str, tuple[str, Mapping[str,
         raise ValueError(f"idioms.json: {len(idioms)} idioms, at most {MAX_IDIOMS}")
     out: dict[str, tuple[str, Mapping[str, Any]]] = {}
     for pattern, spec in idioms.items():
+        if not isinstance(pattern, str):
+            raise ValueError(f"idioms.json: pattern {pattern!r} must be text")
         if not isinstance(spec, Mapping):
             raise ValueError(f"idioms.json: {pattern!r} needs an entry object")
         name = idiom_name(pattern)

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from generators.emotion.data import load_preset
-from generators.emotion.idioms import expand_pattern, idiom_patterns
+from generators.emotion.idioms import MAX_PHRASES, expand_pattern, idiom_patterns
 from generators.emotion.table import FAMILIES, EmotionTable, get_emotion_table
 
 __all__ = ["Lexicon", "Modifier", "PhraseKind", "WordEntry", "get_lexicon", "normalise_phrase"]
@@ -202,14 +202,18 @@ def build_lexicon(
     table = table or get_emotion_table()
     base_vad = {f: table.term_vad(f) for f in FAMILIES}
 
-    raw_words: Mapping[str, Any] = {**data["words"], **data.get("rare_words", {})}
-    if len(raw_words) != len(data["words"]) + len(data.get("rare_words", {})):
+    rare_words = data.get("rare_words", {})
+    if not isinstance(rare_words, Mapping) or not all(
+            isinstance(v, Mapping) for v in rare_words.values()):
+        raise ValueError("emotions.json: rare_words must map each word to an entry object")
+    raw_words: Mapping[str, Any] = {**data["words"], **rare_words}
+    if len(raw_words) != len(data["words"]) + len(rare_words):
         raise ValueError("emotions.json: a rare word is also listed under words")
     words = {
         " ".join(normalise_phrase(w)): _build_word(w, _resolve(w, raw_words), table)
         for w in raw_words
     }
-    rare = frozenset(" ".join(normalise_phrase(w)) for w in data.get("rare_words", {}))
+    rare = frozenset(" ".join(normalise_phrase(w)) for w in rare_words)
     grammar = _grammar_phrases(data)
     for alias, name in table.aliases.items():
         key = normalise_phrase(alias)
@@ -217,11 +221,15 @@ def build_lexicon(
             spec = {"mixture": {name: 1.0}, "intensity": 0.7}
             words[" ".join(key)] = _build_word(alias, spec, table)
     idiom_forms: dict[str, list[tuple[str, ...]]] = {}
+    phrase_count = 0
     for name, (pattern, spec) in idiom_patterns(idioms or {"idioms": {}}).items():
         if name in words:
             raise ValueError(f"idioms.json: {pattern!r} is already a word of emotions.json")
         words[name] = _build_word(name, spec, table)
         idiom_forms[name] = expand_pattern(pattern)
+        phrase_count += len(idiom_forms[name])
+        if phrase_count > MAX_PHRASES:
+            raise ValueError(f"idioms.json: the idioms stand for more than {MAX_PHRASES} phrases")
     for w, entry in words.items():
         if entry.negation is not None and entry.negation not in words:
             raise ValueError(f"emotions.json: word {w!r} negates to unknown {entry.negation!r}")

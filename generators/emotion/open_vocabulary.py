@@ -81,8 +81,8 @@ AGREE_SHARE: float = 0.3
 its own mixture ("sadly disgusted" agrees with a sadness reading as well as a disgust one)."""
 
 _MEMO_SIZE = 256
-"""Recent embeddings kept: a prompt read again (the studio reads the emotion track anew after
-every edit) costs no encoder call."""
+"""Embeddings kept, the most recently used: a prompt read again (the studio reads the emotion
+track anew after every edit) costs no encoder call."""
 
 _TEMPLATE = "I am {}."
 """Both sides are embedded in the same frame, so single words are compared as feelings."""
@@ -161,18 +161,28 @@ class _Vocabulary:
         self.encoder.encode([_TEMPLATE.format("calm")])  # warm up, so the first prompt is fast
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Embeddings of ``texts``, the ones not embedded lately in one encoder call."""
+        """Embeddings of ``texts``; the ones not used lately are embedded in one encoder call.
+
+        The :data:`_MEMO_SIZE` most recently used embeddings are kept (least recently used go
+        first); safe to call from several threads.
+        """
+        found: dict[str, np.ndarray] = {}
         with self._memo_lock:
-            todo = list(dict.fromkeys(t for t in texts if t not in self._memo))
+            for text in texts:
+                if text in self._memo:
+                    self._memo.move_to_end(text)
+                    found[text] = self._memo[text]
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
         if todo:
             fresh = self.encoder.encode(todo)
+            found.update(zip(todo, fresh, strict=True))
             with self._memo_lock:
-                for text, vector in zip(todo, fresh, strict=True):
-                    self._memo[text] = vector
+                for text in todo:
+                    self._memo[text] = found[text]
+                    self._memo.move_to_end(text)
                 while len(self._memo) > _MEMO_SIZE:
                     self._memo.popitem(last=False)
-        with self._memo_lock:
-            return np.stack([self._memo[t] for t in texts])
+        return np.stack([found[t] for t in texts])
 
     def closest(self, texts: Sequence[str]) -> list[SimilarWord]:
         """Each text's reading by its closest known words (one encoder call for all)."""
@@ -274,8 +284,8 @@ def vocabulary_size() -> int:
 
 
 def has_latin_letters(text: str) -> bool:
-    """Whether ``text`` has a letter a-z (after accents are taken off): the encoder reads
-    English, so other scripts are not read by meaning."""
+    """Whether ``text`` has a letter a-z (the prompt tokenizer has already taken accents off):
+    the encoder reads English, so other scripts are not read by meaning."""
     return any("a" <= ch <= "z" for ch in text.lower())
 
 

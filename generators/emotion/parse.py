@@ -294,6 +294,7 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
     unknown: list[tuple[int, list[str], _Pending]] = []  # (clause, words, modifiers before)
     rule_words: list[str] = []  # display-rule words, read by meaning if nothing else is found
     pending = _Pending()
+    without_notes: list[str] = []  # "-less" words read as the emotion they lack
     attach = False  # a number right after an emotion word is that word's weight
     clause = 0
     i = 0
@@ -342,6 +343,7 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
         if hit is None and rule is None and (without := _without_word(lex, tok)) is not None:
             pending.negate = not pending.negate  # "joyless" is "not joyful"
             hit = ("word", without, 1)
+            without_notes.append(f"{tok!r} read as 'not {without}'")
         lexicon_first = hit is not None and (hit[2] > rule[1] if rule else True)
         if hit is not None and rule is not None and hit[0] == "modifier" and hit[2] >= rule[1]:
             lexicon_first = True  # "quietly": a modifier whose role the rules add below
@@ -390,7 +392,7 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
             new_clause()
     settle_role()
 
-    notes: list[str] = []
+    notes: list[str] = list(without_notes)
     if not components and not unknown and rule_words:  # "simmering": read the rule words
         unknown.append((clause + 1, rule_words, _Pending()))
     unknown_words = sum(len(words) for _, words, _ in unknown)
@@ -484,13 +486,19 @@ def _read_unknown_words(
     return out
 
 
+_NOT_WITHOUT = frozenset({"doubtless", "shameless", "careless", "heedless", "thoughtless"})
+"""'-less' words that do not mean being without the feeling ("doubtless" is "surely")."""
+
+
 def _without_word(lex: Lexicon, token: str) -> str | None:
-    """The emotion word a "-less" word lacks ("joyless" -> "joy", "cheerless" -> "cheer" if
-    known), or ``None``."""
-    if not token.endswith("less") or len(token) < 7:
+    """The emotion word a "-less" word lacks ("joyless" -> "joy", "loveless" -> "love"), or
+    ``None``: only for a known word that names an emotion (not a neutral one)."""
+    if not token.endswith("less") or len(token) < 7 or token in _NOT_WITHOUT:
         return None
     stem = lex.match([token[:-4]], 0)
-    return stem[1] if stem is not None and stem[0] == "word" else None
+    if stem is None or stem[0] != "word" or lex.words[stem[1]].main_emotion == "neutral":
+        return None
+    return stem[1]
 
 
 def _situation_words() -> int:

@@ -1,13 +1,18 @@
 """Situations: read a prompt that names no emotion ("his dog died this morning") by what it
 describes.
 
-When neither the lexicon, a misspelling nor the meaning of single words finds an emotion, the
-whole prompt is compared with the sentence encoder to everyday situations and idioms, each
-tagged with the emotion-table entry a reader would expect (``assets/presets/situations.json``:
-losing someone, a stolen bike, a noise downstairs at night, a promotion...). The closest ones
-vote as in :func:`generators.emotion.open_vocabulary.vote`. A prompt closer to plainly neutral
-situations, or not close to any (below :data:`MIN_SIMILARITY`: "the quick brown fox", "xyzzy"),
-has no reading, and the parser reports it as before.
+A prompt of at least :data:`MIN_WORDS` words none of which the lexicon knows is read as a
+whole first; a shorter one when neither the lexicon, a misspelling nor the meaning of its
+single words finds an emotion. The prompt is compared with the sentence encoder to everyday
+situations, each tagged with the emotion-table entry a reader would expect
+(``assets/presets/situations.json``: losing someone, a stolen bike, a noise downstairs at
+night, a promotion...). A prompt nearly the same as a known situation (:data:`CLOSE_MATCH`) is
+read by the closest ones, as in :func:`generators.emotion.open_vocabulary.vote`. Otherwise the
+linear reading of :mod:`generators.emotion.situation_probe` names the basic emotion, and the
+closest situations of that emotion vote. A prompt not close to any situation (below
+:data:`MIN_SIMILARITY`: "the quick brown fox", "xyzzy"), read as neutral, or at least as close
+to a plainly neutral situation as to any of its emotion's ("I bought milk") has no reading,
+and the parser reports it as before.
 
 Examples
 --------
@@ -126,18 +131,19 @@ def read_situation(text: str) -> SimilarWord | None:
     scores = known.situation_vectors @ query
     best = int(np.argmax(scores))
     if scores[best] < MIN_SIMILARITY:
-        return None
+        return None  # like nothing known
     if scores[best] >= CLOSE_MATCH:  # nearly a known situation: it decides
         if known.situation_neutral[best]:
             return None
         return vote(sentence, scores, known.situations, neighbours=NEIGHBOURS,
                     sharpness=SHARPNESS)
     family, valence, arousal = known.situation_probe.read(query)
-    if family == "neutral":
-        return None
     same = known.situation_families == family
-    if not same.any():
+    neutral = np.asarray(known.situation_neutral, dtype=bool)
+    if family == "neutral" or not same.any():
         return None
+    if float(scores[same].max()) <= float(scores[neutral].max(initial=-1.0)):
+        return None  # a plain statement is at least as like it ("I bought milk")
     chosen = [e for e, keep in zip(known.situations, same, strict=True) if keep]
     reading = vote(sentence, scores[same], chosen, neighbours=NEIGHBOURS, sharpness=SHARPNESS)
     v, a, d = reading.entry.vad

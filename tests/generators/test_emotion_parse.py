@@ -308,7 +308,16 @@ def test_accents_and_other_scripts() -> None:
 
 def test_a_less_word_lacks_the_emotion_it_names() -> None:
     assert parse_prompt("joyless").valence < -0.1
+    assert "'joyless' read as 'not joy'" in parse_prompt("joyless").notes
     assert parse_prompt("loveless").valence < -0.1
     assert parse_prompt("not joyless").valence > 0.1
     with pytest.raises(PromptError, match="unknown emotion"):
         parse_prompt("tableless")
+    assert "happiness" not in parse_prompt("doubtless furious").mixture  # "surely", not joy
+    for word in ("unless", "helpless", "regardless"):  # no emotion word before "less"
+        state = None
+        try:
+            state = parse_prompt(word)
+        except PromptError:
+            continue
+        assert not any("read as 'not" in note for note in state.notes)

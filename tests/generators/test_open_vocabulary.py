@@ -136,3 +136,20 @@ def test_a_prompt_read_again_costs_no_encoder_call() -> None:
         assert family("sorrowing") == "sadness"
     finally:
         encoder.encode = original  # type: ignore[method-assign]
+
+
+def test_the_embedding_memo_keeps_the_most_recently_used_and_never_loses_an_answer(
+        monkeypatch) -> None:
+    import numpy as np
+
+    import generators.emotion.open_vocabulary as ov
+
+    known = ov.get_vocabulary()
+    monkeypatch.setattr(ov, "_MEMO_SIZE", 4)
+    known._memo.clear()
+    texts = [f"word number {n}" for n in range(6)]
+    first = known.embed(texts)  # more texts than the memo holds: all answered
+    assert first.shape == (6, known.vectors.shape[1]) and len(known._memo) == 4
+    again = known.embed([texts[2], "a new text"])  # the oldest kept, and one to embed
+    assert np.allclose(again[0], first[2], atol=1e-6)
+    assert "a new text" in known._memo and texts[2] in known._memo

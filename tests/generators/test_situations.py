@@ -38,8 +38,10 @@ def test_a_situation_is_read_with_the_expected_valence(prompt: str, sign: int,
 
 
 def test_plain_statements_and_gibberish_still_have_no_emotion() -> None:
-    with pytest.raises(PromptError, match="unknown emotion"):
-        parse_prompt("the report has four sections")
+    for plain in ("the report has four sections", "I bought milk", "the train leaves at nine",
+                  "a cup of tea", "she is reading a book"):
+        with pytest.raises(PromptError, match="unknown emotion"):
+            parse_prompt(plain)
     with pytest.raises(PromptError, match="unknown emotion"):
         parse_prompt("xyzzy")
 

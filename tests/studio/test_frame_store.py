@@ -23,6 +23,12 @@ def test_a_small_run_stays_in_memory_and_reads_back_what_was_added() -> None:
     assert not store.on_disk and len(store) == 3 and list(store) == [0, 2, 3]
     assert 1 not in store and store.get(1) is None
     assert all(int(store[i][0, 0, 0]) == i for i in store)
+    with pytest.raises(ValueError, match="read-only"):
+        store[0][0, 0, 0] = 9
+    source = frame(5)
+    store.add(1, source)
+    source[:] = 0  # the caller reuses its array: the stored frame keeps its pixels
+    assert int(store[1][0, 0, 0]) == 5
 
 
 def test_a_large_run_goes_to_a_file_that_leaves_nothing_behind(tmp_path) -> None:
@@ -33,7 +39,8 @@ def test_a_large_run_goes_to_a_file_that_leaves_nothing_behind(tmp_path) -> None
     assert [int(store[i][3, 3, 1]) for i in range(5)] == [0, 10, 20, 30, 40]
     store.add(2, frame(99))  # drawn again
     assert int(store[2][0, 0, 0]) == 99
-    assert not store[0].flags.writeable or store[0].base is not None
+    with pytest.raises(ValueError, match="read-only"):
+        store[0][0, 0, 0] = 1  # frames read back cannot be changed behind the store's back
     if os.name == "posix":
         assert list(tmp_path.iterdir()) == []  # unlinked as soon as it was mapped
     store.close()
@@ -58,6 +65,22 @@ def test_every_frame_must_have_the_first_one_s_shape(tmp_path) -> None:
     with pytest.raises(ValueError, match="the run's frames"):
         store.add(1, frame(1, side=16))
     assert len(store) == 1
+
+
+def test_an_unwritable_folder_keeps_the_frames_in_memory(tmp_path) -> None:
+    missing = tmp_path / "gone"  # (root may write anywhere: a folder that is not there)
+    store = FrameStore(3, in_memory_bytes=0, folder=missing)
+    store.add(0, frame(6))
+    store.add(1, frame(7))
+    assert not store.on_disk and [int(store[i][0, 0, 0]) for i in store] == [6, 7]
+
+
+def test_a_closed_store_takes_a_new_run_of_another_size(tmp_path) -> None:
+    store = FrameStore(3, in_memory_bytes=0, folder=tmp_path)
+    store.add(0, frame(1, side=8))
+    store.close()
+    store.add(0, frame(2, side=16))
+    assert store[0].shape == (16, 16, 3)
 
 
 def test_without_space_for_the_file_the_frames_stay_in_memory(tmp_path, monkeypatch) -> None:

@@ -115,6 +115,10 @@ def test_low_memory_is_applied_to_the_loaded_models_once(models):
     saving = loaded_pipeline(TalkingHeadRequest(config=models, device="cpu", low_memory=True))
     assert saving is plain and saving.saving_memory  # the same weights, now saving memory
     assert next(saving.text_encoder.parameters()).device.type == "cpu"
+    assert loaded_pipeline(TalkingHeadRequest(config=models, device="cpu",
+                                              low_memory=True)) is saving
+    unsaving = loaded_pipeline(TalkingHeadRequest(config=models, device="cpu"))
+    assert unsaving is not plain and not unsaving.saving_memory  # turned off: loaded afresh
     forget_loaded_pipeline()
-    assert loaded_pipeline(TalkingHeadRequest(config=models, device="cpu")) is not plain
+    assert loaded_pipeline(TalkingHeadRequest(config=models, device="cpu")) is not unsaving
     forget_loaded_pipeline()
