@@ -248,7 +248,7 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         for key, title, widget, area in (
             ("voice", "Voice line", self.audio_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("generator", "Generator", self.talking_head.panel,
+            ("generator", "Generator", _scrolling(self.talking_head.panel),
              Qt.DockWidgetArea.LeftDockWidgetArea),
             ("emotion", "Emotion", self.emotion_panel, Qt.DockWidgetArea.RightDockWidgetArea),
             ("animation", "Animation", _scrolling(self.controls_panel),
