@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from generators.errors import AudioError
+from generators.errors import AudioError, first_line
 
 MAX_DURATION_S: float = 600.0
 """Longest clip accepted (10 minutes); split longer recordings into lines."""
@@ -142,7 +142,7 @@ def _decode(p: Path, max_duration: float) -> tuple[np.ndarray, int]:
         if p.suffix.lower() in _FFMPEG_FALLBACK_SUFFIXES:
             return _decode_ffmpeg(p, max_duration)
         raise AudioError(
-            f"cannot decode {p.name} as audio ({_first_line(exc)}); use WAV, FLAC, MP3, OGG or M4A"
+            f"cannot decode {p.name} as audio ({first_line(exc)}); use WAV, FLAC, MP3, OGG or M4A"
         ) from None
     if info.samplerate <= 0:
         raise AudioError(f"audio file has an invalid sample rate: {p}")
@@ -153,7 +153,7 @@ def _decode(p: Path, max_duration: float) -> tuple[np.ndarray, int]:
         data, rate = sf.read(str(p), dtype="float32", always_2d=False)
     except Exception as exc:
         raise AudioError(
-            f"audio file is damaged or truncated: {p} ({_first_line(exc)}); export it again"
+            f"audio file is damaged or truncated: {p} ({first_line(exc)}); export it again"
         ) from None
     return data, int(rate)
 
@@ -194,8 +194,3 @@ def _decode_ffmpeg(p: Path, max_duration: float) -> tuple[np.ndarray, int]:
     if data.shape[0] / rate > max_duration:
         raise _too_long(p, data.shape[0] / rate, max_duration)
     return data, rate
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -32,3 +32,18 @@ class ModelError(GeneratorError):
 
 class ModelMissingError(ModelError):
     """A model is not installed where it was looked for."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none), for the
+    one-line errors that quote what a library said.
+
+    Examples
+    --------
+    >>> first_line(ValueError("bad header\\nat byte 12"))
+    'bad header'
+    >>> first_line(OSError())
+    'OSError'
+    """
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

@@ -34,8 +34,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from generators.errors import ModelError
-from generators.talking_head.pretrained import first_line, load_complete
+from generators.errors import ModelError, first_line
+from generators.talking_head.pretrained import load_complete
 
 __all__ = [
     "CLIP_MEAN",

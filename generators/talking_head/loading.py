@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from generators.errors import ModelError
+from generators.errors import ModelError, first_line
 from generators.talking_head.component_folders import ComponentFolders
 from generators.talking_head.ip_adapter import IpAdapter, load_ip_adapter
 from generators.talking_head.pipeline import TalkingHeadPipeline, choose_device
@@ -78,8 +78,8 @@ def load_pipeline(folders: ComponentFolders, *, device: str | None = None,
         try:
             parts[name] = load(folder)
         except (OSError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ModelError(f"cannot load the talking-head {name} from {folder}: {first}; "
+            raise ModelError(f"cannot load the talking-head {name} from {folder}: "
+                             f"{first_line(exc)}; "
                              "check that the folder holds a complete diffusers "
                              f"{name.replace('_', ' ')} (config and safetensors weights)"
                              ) from exc

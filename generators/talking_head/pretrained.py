@@ -10,15 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from generators.errors import ModelError
+from generators.errors import ModelError, first_line
 
-__all__ = ["first_line", "load_complete"]
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (its type name when it has none)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+__all__ = ["load_complete"]
 
 
 def load_complete(model_class: Any, folder: Path, *, what: str, hint: str,
