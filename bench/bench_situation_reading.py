@@ -37,17 +37,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from generators.emotion.open_vocabulary import get_vocabulary
     from generators.emotion.situation_probe import RIDGE, fit_probe
-    from generators.emotion.table import get_emotion_table
-
     known = get_vocabulary()
-    table = get_emotion_table()
     x = known.situation_vectors
     families = known.situation_families
     valence = np.array([0.0 if flat else e.vad[0]
                         for e, flat in zip(known.situations, known.situation_neutral,
                                            strict=True)])
     emotional = ~np.asarray(known.situation_neutral, dtype=bool)
-    word_neutral = [table.dominant_family(e.mixture) == "neutral" for e in known.entries]
     order = np.random.default_rng(args.seed).permutation(len(x))
     folds = np.array_split(order, args.folds)
 
@@ -65,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 probe = fit_probe(
                     np.vstack([x[rest], known.vectors]),
-                    [*(known.situations[i] for i in rest), *known.entries],
-                    [*(bool(known.situation_neutral[i]) for i in rest), *word_neutral],
+                    [*families[rest], *known.entry_families],
+                    [e.vad for e in (*(known.situations[i] for i in rest), *known.entries)],
                     ridge=ridge,
                 )
                 reads = [probe.read(v) for v in x[held]]

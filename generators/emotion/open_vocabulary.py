@@ -38,7 +38,6 @@ __all__ = [
     "get_vocabulary",
     "has_latin_letters",
     "is_ready",
-    "sentence_query",
     "vocabulary_size",
     "vote",
     "warm_up_in_background",
@@ -145,18 +144,17 @@ class _Vocabulary:
         self.situations, neutral, sentences = situation_entries()
         self.situation_neutral = np.asarray(neutral, dtype=bool)
         self.situation_vectors = cached_embeddings(self.encoder, sentences)
-        families = [
+        self.situation_families = np.array([
             "neutral" if flat else table.dominant_family(e.mixture)
             for e, flat in zip(self.situations, neutral, strict=True)
-        ]
-        self.situation_families = np.array(families)
+        ])
+        self.entry_families = np.array([table.dominant_family(e.mixture) for e in entries])
         from generators.emotion.situation_probe import fit_probe
 
         self.situation_probe = fit_probe(
             np.vstack([self.situation_vectors, self.vectors]),
-            [*self.situations, *entries],
-            [*map(bool, neutral), *(table.dominant_family(e.mixture) == "neutral"
-                                    for e in entries)],
+            [*self.situation_families, *self.entry_families],
+            [e.vad for e in (*self.situations, *entries)],
         )
         self.encoder.encode([_TEMPLATE.format("calm")])  # warm up, so the first prompt is fast
 
@@ -287,11 +285,6 @@ def has_latin_letters(text: str) -> bool:
     """Whether ``text`` has a letter a-z (the prompt tokenizer has already taken accents off):
     the encoder reads English, so other scripts are not read by meaning."""
     return any("a" <= ch <= "z" for ch in text.lower())
-
-
-def sentence_query(text: str) -> str:
-    """How a whole prompt is framed when it is compared with the situations."""
-    return text.strip().rstrip(".!?") + "."
 
 
 def closest_emotion_word(text: str) -> SimilarWord | None:

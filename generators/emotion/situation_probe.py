@@ -9,8 +9,8 @@ them against 39 % for the nearest situation, and the sign of valence of 80 % aga
 situation reader (:mod:`generators.emotion.situations`) lets it choose the basic emotion and the
 nearest situations of that emotion choose the exact entry.
 
-The fit is closed-form (one 385 x 385 solve, a few milliseconds) and done once, on first use,
-from the embeddings the vocabulary already holds.
+The fit is closed-form (one 385 x 385 solve, a few milliseconds) and done once, when the
+vocabulary loads, from the embeddings it already holds.
 """
 
 from __future__ import annotations
@@ -20,16 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generators.emotion.lexicon import WordEntry
-from generators.emotion.table import FAMILIES, get_emotion_table
+from generators.emotion.table import FAMILIES
 
 __all__ = ["RIDGE", "SituationProbe", "fit_probe"]
 
 RIDGE: float = 3.0
 """Ridge penalty (chosen by ten-fold cross-validation over the situations: 1-3 are best)."""
-
-NEUTRAL = "neutral"
-
 
 @dataclass(frozen=True)
 class SituationProbe:
@@ -54,16 +50,10 @@ class SituationProbe:
         return self.labels[int(np.argmax(scores))], float(out[-2]), float(out[-1])
 
 
-def _label(entry: WordEntry, neutral: bool) -> str:
-    if neutral:
-        return NEUTRAL
-    return get_emotion_table().dominant_family(entry.mixture)
-
-
 def fit_probe(
     vectors: Sequence[np.ndarray],
-    entries: Sequence[WordEntry],
-    neutral: Sequence[bool],
+    families: Sequence[str],
+    vad: Sequence[Sequence[float]],
     ridge: float = RIDGE,
 ) -> SituationProbe:
     """Fit the linear reading on embedded, tagged examples.
@@ -72,11 +62,11 @@ def fit_probe(
     ----------
     vectors
         Unit-length embeddings, one per example.
-    entries
-        What each example means (its mixture and VAD).
-    neutral
-        Whether each example is plainly neutral (a situation tagged ``neutral``, or a lexicon
-        word with no emotion).
+    families
+        Each example's basic emotion, or ``"neutral"`` (one of
+        :data:`~generators.emotion.table.FAMILIES`).
+    vad
+        Each example's valence and arousal (further values are ignored).
     ridge
         Ridge penalty.
 
@@ -86,12 +76,12 @@ def fit_probe(
     """
     labels = tuple(FAMILIES)  # neutral and the seven basic emotions
     x = np.asarray(vectors, dtype=np.float64)
-    if x.ndim != 2 or len(x) != len(entries) or len(x) != len(neutral) or len(x) == 0:
-        raise ValueError("fit_probe needs one embedding, entry and neutral flag per example")
+    if x.ndim != 2 or len(x) != len(families) or len(x) != len(vad) or len(x) == 0:
+        raise ValueError("fit_probe needs one embedding, basic emotion and VAD per example")
     y = np.zeros((len(x), len(labels) + 2))
-    for i, (entry, flat) in enumerate(zip(entries, neutral, strict=True)):
-        y[i, labels.index(_label(entry, flat))] = 1.0
-        y[i, -2:] = entry.vad[:2]
+    for i, (family, coordinates) in enumerate(zip(families, vad, strict=True)):
+        y[i, labels.index(family)] = 1.0
+        y[i, -2:] = coordinates[:2]
     xb = np.hstack([x, np.ones((len(x), 1))])
     gram = xb.T @ xb + ridge * np.eye(xb.shape[1])
     return SituationProbe(labels, np.linalg.solve(gram, xb.T @ y))

@@ -36,7 +36,6 @@ from generators.emotion.open_vocabulary import (
     SimilarWord,
     get_vocabulary,
     has_latin_letters,
-    sentence_query,
     vote,
 )
 from generators.emotion.table import get_emotion_table
@@ -127,7 +126,7 @@ def read_situation(text: str) -> SimilarWord | None:
     if not has_latin_letters(sentence):
         return None
     known = get_vocabulary()
-    query = known.embed([sentence_query(sentence)])[0]
+    query = known.embed([sentence.rstrip(".!?") + "."])[0]
     scores = known.situation_vectors @ query
     best = int(np.argmax(scores))
     if scores[best] < MIN_SIMILARITY:
@@ -139,10 +138,9 @@ def read_situation(text: str) -> SimilarWord | None:
                     sharpness=SHARPNESS)
     family, valence, arousal = known.situation_probe.read(query)
     same = known.situation_families == family
-    neutral = np.asarray(known.situation_neutral, dtype=bool)
     if family == "neutral" or not same.any():
         return None
-    if float(scores[same].max()) <= float(scores[neutral].max(initial=-1.0)):
+    if float(scores[same].max()) <= float(scores[known.situation_neutral].max(initial=-1.0)):
         return None  # a plain statement is at least as like it ("I bought milk")
     chosen = [e for e, keep in zip(known.situations, same, strict=True) if keep]
     reading = vote(sentence, scores[same], chosen, neighbours=NEIGHBOURS, sharpness=SHARPNESS)

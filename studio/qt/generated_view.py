@@ -55,7 +55,6 @@ class GeneratedFramesView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._frames = FrameStore(0)
-        self._expected = 0
         self._fps = 30.0
         self._time = 0.0
         self._last: int | None = None
@@ -88,12 +87,12 @@ class GeneratedFramesView(QWidget):
     @property
     def expected(self) -> int:
         """How many frames the run makes (0 before any run)."""
-        return self._expected
+        return self._frames.expected
 
     @property
     def complete(self) -> bool:
         """Whether every frame of the run has arrived."""
-        return self._expected > 0 and len(self._frames) == self._expected
+        return self.expected > 0 and len(self._frames) == self.expected
 
     @property
     def fps(self) -> float:
@@ -115,7 +114,7 @@ class GeneratedFramesView(QWidget):
         if self._shown is None:
             return ""
         want = self._index_at(self._time)
-        count = f"{len(self._frames)}/{self._expected} generated"
+        count = f"{len(self._frames)}/{self.expected} generated"
         if want != self._shown:
             return f"frame {want} not generated yet (showing {self._shown}) · {count}"
         return f"frame {self._shown} · {count}"
@@ -125,8 +124,7 @@ class GeneratedFramesView(QWidget):
     def reset(self, expected: int, fps: float) -> None:
         """Drop every frame and wait for ``expected`` new ones at ``fps``."""
         self._frames.close()
-        self._expected = max(0, int(expected))
-        self._frames = FrameStore(self._expected)
+        self._frames = FrameStore(expected)
         self._fps = float(fps) if fps > 0 else 30.0
         self._last = None
         self._stale = False

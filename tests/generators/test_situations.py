@@ -77,7 +77,7 @@ def test_the_linear_reading_is_fitted_on_the_shipped_examples() -> None:
     agree = np.mean(np.asarray(reads) == known.situation_families)
     assert agree > 0.65, agree  # a strongly regularised fit: 0.74 with the shipped data
     with pytest.raises(ValueError, match="one embedding"):
-        fit_probe(known.situation_vectors[:3], known.situations[:2], [False] * 3)
+        fit_probe(known.situation_vectors[:3], known.situation_families[:2], [(0.0, 0.0)] * 3)
 
 
 def test_other_scripts_are_not_read_by_meaning() -> None:
