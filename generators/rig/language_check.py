@@ -108,9 +108,15 @@ def english_confidence(recognition: RecognitionResult, speech: np.ndarray) -> En
     """
     n = max(recognition.n_frames, int(np.size(speech)))
     phone = np.zeros(n, dtype=bool)
-    for seg in recognition.phones:
-        if seg.phone != "SIL":
-            phone[int(round(seg.start * FRAME_RATE)) : int(round(seg.end * FRAME_RATE))] = True
+    if recognition.pauses is not None and np.size(recognition.pauses):
+        heard = ~np.asarray(recognition.pauses, dtype=bool)[:n]
+        phone[:] = heard[-1]  # the timeline's last segment reaches the end
+        phone[: len(heard)] = heard
+    else:
+        for seg in recognition.phones:
+            if seg.phone != "SIL":
+                start = int(round(seg.start * FRAME_RATE))
+                phone[start : int(round(seg.end * FRAME_RATE))] = True
     total = 0.0
     frames = 0
     for start, count, score in recognition.frame_scores:

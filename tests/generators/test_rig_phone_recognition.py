@@ -2,9 +2,11 @@
 posterior decoder, and its accuracy against the phone loop's best path on real and eSpeak speech.
 
 Measured on the clips below (bench/bench_phone_recognition.py has the whole sets), best path ->
-posterior timeline: viseme frame accuracy 0.53 -> 0.64 on real speech and 0.40 -> 0.53 on eSpeak
-speech, p/b/m closed for 5 -> 7 of 15 and 15 -> 30 of 50 true ones, with 7 of 13 and 1 of 31
-closures wrong. The bounds leave a margin for other machines.
+posterior timeline: viseme frame accuracy 0.53 -> 0.65 on real speech and 0.40 -> 0.58 on eSpeak
+speech, p/b/m closed for 5 -> 14 of 15 and 15 -> 41 of 50 true ones, with 28 of 44 and 6 of 47
+closures away from any true p/b/m (in pauses or on other consonants, mostly: the timeline
+favours closures, see ``PosteriorSettings.closure_weight``). The bounds leave a margin for other
+machines.
 """
 
 from __future__ import annotations
@@ -103,6 +105,27 @@ def test_posteriors_are_distributions_and_follow_the_scores() -> None:
     assert any(s.phone == "AA" and s.start <= 0.14 and s.end >= 0.26 for s in segs)
 
 
+def _one_frame(**mass: float) -> np.ndarray:
+    row = np.zeros((1, len(LOOP_PHONES)))
+    for phone, p in mass.items():
+        row[0, LOOP_PHONES.index(phone.replace("SPN", "+SPN+"))] = p
+    return row
+
+
+def test_the_timeline_favours_lip_closures_but_not_over_pauses() -> None:
+    doubtful_closure = _one_frame(M=0.2, AA=0.5, IY=0.3)
+    assert viseme_segments(doubtful_closure)[0].phone == "AA"  # the most probable viseme
+    assert viseme_segments(doubtful_closure, closure_weight=4.0)[0].phone == "M"
+    assert viseme_segments(_one_frame(M=0.1, AA=0.9), closure_weight=4.0)[0].phone == "AA"
+    pause = _one_frame(SIL=0.5, M=0.3, AA=0.2)  # weighted, M would win; a pause stays a pause
+    assert viseme_segments(pause, closure_weight=4.0)[0].phone == "SIL"
+
+
+def test_spoken_noise_takes_the_likeliest_speech_viseme() -> None:
+    assert viseme_segments(_one_frame(SPN=0.6, AA=0.3, SIL=0.1))[0].phone == "AA"
+    assert viseme_segments(_one_frame(SPN=0.4, AA=0.2, SIL=0.4))[0].phone == "SIL"
+
+
 def test_no_frames_is_silence() -> None:
     model = acoustic_model()
     post = phone_posteriors(phone_state_scores(np.zeros((0, model.n_senones), np.int16)))
@@ -136,7 +159,7 @@ def test_lip_phones_beat_the_best_path_on_real_speech(evaldata: Path) -> None:
     loop, lips = _compare(clips)
     old, new = loop.viseme_frames / loop.duration, lips.viseme_frames / lips.duration
     assert new >= 0.58 and new >= old + 0.05, (old, new)
-    assert lips.hits >= loop.hits + 2, (loop.hits, lips.hits)
+    assert lips.hits >= 0.8 * lips.bilabials and lips.hits >= loop.hits + 6, (loop, lips)
     assert lips.false_closures <= 0.75 * lips.closures, (lips.false_closures, lips.closures)
 
 
@@ -153,6 +176,6 @@ def test_lip_phones_beat_the_best_path_on_espeak_speech(
         clips.append(espeak_clip(text, out, f"f{i}", voice="en-us+f3", rate=140))
     loop, lips = _compare(clips)
     old, new = loop.viseme_frames / loop.duration, lips.viseme_frames / lips.duration
-    assert new >= 0.50 and new >= old + 0.08, (old, new)
-    assert lips.hits >= 0.5 * lips.bilabials and lips.hits >= loop.hits + 8, (loop, lips)
+    assert new >= 0.52 and new >= old + 0.1, (old, new)
+    assert lips.hits >= 0.75 * lips.bilabials and lips.hits >= loop.hits + 20, (loop, lips)
     assert lips.false_closures <= 0.25 * lips.closures, (lips.false_closures, lips.closures)
