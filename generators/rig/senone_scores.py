@@ -180,8 +180,9 @@ def _blocks(path: Path, n_senones: int, block: int) -> Iterator[np.ndarray]:
         f.seek(start)
         width = n_senones + 1
         while chunk := f.read(2 * width * block):
-            table = np.frombuffer(chunk, order + "i2")
-            if table.size % width or np.any(table.reshape(-1, width)[:, 0] != n_senones):
+            sparse = len(chunk) % (2 * width) != 0  # one-byte index deltas: any length
+            table = np.frombuffer(chunk[: len(chunk) - len(chunk) % 2], order + "i2")
+            if sparse or np.any(table.reshape(-1, width)[:, 0] != n_senones):
                 yield read_senone_log(head[:start] + chunk + f.read(), n_senones)
                 return
             yield table.reshape(-1, width)[:, 1:].astype(np.int16)

@@ -38,7 +38,7 @@ from generators.rig.phone_recognition import (
     recognise_phones,
 )
 from generators.rig.pronunciation import ARPABET
-from generators.rig.senone_scores import SenoneLogDecoder, read_senone_log
+from generators.rig.senone_scores import SenoneLogDecoder, _blocks, read_senone_log
 from generators.rig.sphinx import pcm16
 
 # ----------------------------------------------------------------------------- units
@@ -59,7 +59,7 @@ def test_acoustic_model_structure() -> None:
     assert np.allclose(total, 1.0, atol=1e-5)
 
 
-def test_senone_log_with_partly_scored_frames() -> None:
+def test_senone_log_with_partly_scored_frames(tmp_path: Path) -> None:
     head = b"s3\nversion 0.1\nn_sen 4\nlogbase 1.000100\nendhdr\n"
     head += np.array([0x11223344], "<u4").tobytes()
     full = np.array([4, 0, 3, 5, 9], "<i2").tobytes()
@@ -70,6 +70,12 @@ def test_senone_log_with_partly_scored_frames() -> None:
         read_senone_log(head + full, 5)
     with pytest.raises(ValueError, match="no header"):
         read_senone_log(full, 4)
+    # Read in blocks from a file, a partly scored frame can make the log any length, odd too.
+    odd = np.array([1], "<i2").tobytes() + bytes([3]) + np.array([2], "<i2").tobytes()
+    log = tmp_path / "utt.sen"
+    log.write_bytes(head + full + odd)
+    blocks = list(_blocks(log, 4, 1))
+    assert np.concatenate(blocks).tolist() == [[0, 3, 5, 9], [32767, 32767, 32767, 2]]
 
 
 def test_senone_log_is_read_in_blocks(evaldata: Path) -> None:
