@@ -64,9 +64,9 @@ __all__ = [
     "NOISE_PHONES",
     "SPEECH_PHONES",
     "PosteriorSettings",
+    "pause_frames",
     "phone_bigram",
     "phone_posteriors",
-    "pause_frames",
     "phone_state_scores",
     "state_emissions",
     "viseme_segments",
@@ -317,6 +317,10 @@ def viseme_segments(
 ) -> list[PhonemeSegment]:
     """The frame-wise most probable visemes, as phone segments.
 
+    Spoken noise (``+SPN+``: speech the phones do not explain, often breathy or mumbled) does
+    not count as a pause: its frames take the most probable speech viseme unless silence or
+    plain noise is more probable still.
+
     Parameters
     ----------
     posteriors
@@ -327,10 +331,6 @@ def viseme_segments(
         Factor on the p/b/m viseme's posterior before the comparison (1: the most probable
         viseme; see :attr:`PosteriorSettings.closure_weight`). A frame whose most probable
         viseme is a pause stays a pause (the lips rest shut there anyway).
-
-    Spoken noise (``+SPN+``: speech the phones do not explain, often breathy or mumbled) does
-    not count as a pause: its frames take the most probable speech viseme unless silence or
-    plain noise is more probable still.
 
     Returns
     -------

@@ -50,7 +50,7 @@ helped much (language weight 2-6.5, phone insertion penalty, ``ds=1``, ``topn=2`
 in the loop: far too slow), so :func:`recognise_lip_phones` decodes its scores differently:
 0.50 and 0.50, p/b/m closed for 41 % and 53 %, 71 % and 42 % wrong; with spoken noise read as
 speech and closures favoured (:data:`LIP_POSTERIORS`) 0.50 and 0.51, p/b/m closed for 93 % and
-80 %, 80 % and 55 % of the closures away from a true p/b/m."""
+80 %, with 80 % and 55 % of the closures away from a true p/b/m."""
 
 LIP_PHONES_CONFIG = DecoderConfig(mode="phones", compallsen=True, ds=1, lw=1.0)
 """Decoder settings of the pass behind :func:`recognise_lip_phones`.
@@ -79,9 +79,10 @@ class RecognitionResult:
     n_frames
         Frames in the utterance.
     pauses
-        ``(frames,)`` bool: frames most probably silence or noise (spoken noise included),
-        where the timeline's pauses do not say it (:func:`recognise_lip_phones` shows speech
-        over spoken noise); ``None``: the ``"SIL"`` segments of ``phones``.
+        ``(frames,)`` bool: frames the loop most probably explains as silence or noise, spoken
+        noise included (the timeline of :func:`recognise_lip_phones` shows a speech viseme
+        over spoken noise, so its ``"SIL"`` segments are fewer); ``None``: the ``"SIL"``
+        segments of ``phones`` are the pauses.
     """
 
     phones: list[PhonemeSegment]
