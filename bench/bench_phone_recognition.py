@@ -3,10 +3,12 @@
 Usage::
 
     .venv/bin/python bench/bench_phone_recognition.py [--sets real synthetic] [--only NAME ...]
-                                                      [--table]
+                                                      [--table] [--closure-weights 1 2 3 4 5]
 
 For each recogniser (``loop``: the phone loop's best path, :func:`recognise_phones`;
-``posterior``: the viseme-posterior timeline the rig uses, :func:`recognise_lip_phones`) and each
+``posterior``: the viseme-posterior timeline the rig uses, :func:`recognise_lip_phones`; with
+``--closure-weights``, also that timeline at other weights of the p/b/m viseme, see
+``PosteriorSettings.closure_weight``) and each
 set of :mod:`bench.bench_lipsync` (real speech with reference alignments, eSpeak speech with
 exact timings), the phones are scored against the reference:
 
@@ -26,7 +28,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -35,7 +37,11 @@ from bench.bench_lipsync import evaluation_sets  # noqa: E402
 from bench.lipsync_metrics import CLOSURE_SLACK_S, viseme_accuracy  # noqa: E402
 from bench.lipsync_reference import Clip  # noqa: E402
 from generators.audio import AudioClip  # noqa: E402
-from generators.rig.phone_recognition import recognise_lip_phones, recognise_phones  # noqa: E402
+from generators.rig.phone_recognition import (  # noqa: E402
+    LIP_POSTERIORS,
+    recognise_lip_phones,
+    recognise_phones,
+)
 from generators.rig.sphinx import pcm16  # noqa: E402
 from generators.rig.visemes import phones_to_visemes  # noqa: E402
 from generators.take import PhonemeSegment  # noqa: E402
@@ -122,24 +128,41 @@ def score_clip(recognise: Callable[[bytes], list[PhonemeSegment]], clip: Clip) -
     return score
 
 
+def _with_closure_weight(weight: float) -> Callable[[bytes], list[PhonemeSegment]]:
+    settings = replace(LIP_POSTERIORS, closure_weight=weight)
+    return lambda pcm: recognise_lip_phones(pcm, settings=settings).phones
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", nargs="*", default=["real", "synthetic"])
     ap.add_argument("--only", nargs="*", help="only clips whose name contains one of these")
     ap.add_argument("--table", action="store_true", help="also print one line per clip")
+    ap.add_argument(
+        "--closure-weights",
+        nargs="*",
+        type=float,
+        default=[],
+        help="also score the posterior timeline at these weights of the p/b/m viseme",
+    )
     args = ap.parse_args(argv)
+    if any(not w > 0 for w in args.closure_weights):
+        ap.error("closure weights must be positive")
 
     sets = evaluation_sets(args.sets, args.only)
     if sets is None:
         return 2
+    recognisers = dict(RECOGNISERS)
+    for weight in args.closure_weights:
+        recognisers[f"posterior w={weight:g}"] = _with_closure_weight(weight)
     warm = next(c for v in sets.values() for c in v)
     for recognise in RECOGNISERS.values():  # decoders, caches
         score_clip(recognise, warm)
     print(HEAD)
     print("-" * len(HEAD))
     for set_name, clips in sets.items():
-        for name, recognise in RECOGNISERS.items():
+        for name, recognise in recognisers.items():
             total = Score()
             for clip in clips:
                 s = score_clip(recognise, clip)
