@@ -102,7 +102,11 @@ def expand_pattern(pattern: str) -> list[tuple[str, ...]]:
     ValueError
         If the pattern is malformed or stands for more than :data:`MAX_VARIANTS` sequences.
     """
-    places = _places(pattern)
+    return _expand(pattern, _places(pattern))
+
+
+def _expand(pattern: str, places: list[tuple[list[str], str]]) -> list[tuple[str, ...]]:
+    """:func:`expand_pattern` of a pattern already split into its places."""
     count = 1
     for choices, _ in places:
         count *= len(choices)
@@ -137,11 +141,18 @@ def _uncontracted(words: tuple[str, ...]) -> tuple[str, ...]:
 
 def idiom_name(pattern: str) -> str:
     """The idiom's name: the first form at every place, optional words included."""
-    return " ".join(name for _, name in _places(pattern))
+    return _name(_places(pattern))
 
 
-def idiom_patterns(data: Mapping[str, Any]) -> dict[str, tuple[str, Mapping[str, Any]]]:
-    """The idioms of a decoded ``idioms.json``: name -> (pattern, word entry).
+def _name(places: list[tuple[list[str], str]]) -> str:
+    return " ".join(name for _, name in places)
+
+
+def idiom_patterns(
+    data: Mapping[str, Any],
+) -> dict[str, tuple[str, list[tuple[str, ...]], Mapping[str, Any]]]:
+    """The idioms of a decoded ``idioms.json``: name -> (pattern, its forms as
+    :func:`expand_pattern` gives them, word entry).
 
     Raises
     ------
@@ -153,14 +164,15 @@ def idiom_patterns(data: Mapping[str, Any]) -> dict[str, tuple[str, Mapping[str,
         raise ValueError("idioms.json: needs an 'idioms' object of pattern -> entry")
     if len(idioms) > MAX_IDIOMS:
         raise ValueError(f"idioms.json: {len(idioms)} idioms, at most {MAX_IDIOMS}")
-    out: dict[str, tuple[str, Mapping[str, Any]]] = {}
+    out: dict[str, tuple[str, list[tuple[str, ...]], Mapping[str, Any]]] = {}
     for pattern, spec in idioms.items():
         if not isinstance(pattern, str):
             raise ValueError(f"idioms.json: pattern {pattern!r} must be text")
         if not isinstance(spec, Mapping):
             raise ValueError(f"idioms.json: {pattern!r} needs an entry object")
-        name = idiom_name(pattern)
+        places = _places(pattern)  # parsed once for the name and the forms
+        name = _name(places)
         if name in out:
             raise ValueError(f"idioms.json: {pattern!r} and {out[name][0]!r} share a name")
-        out[name] = (pattern, spec)
+        out[name] = (pattern, _expand(pattern, places), spec)
     return out

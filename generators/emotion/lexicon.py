@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from generators.emotion.data import load_preset
-from generators.emotion.idioms import MAX_PHRASES, expand_pattern, idiom_patterns
+from generators.emotion.idioms import MAX_PHRASES, idiom_patterns
 from generators.emotion.table import FAMILIES, EmotionTable, get_emotion_table
 
 __all__ = ["Lexicon", "Modifier", "PhraseKind", "WordEntry", "get_lexicon", "normalise_phrase"]
@@ -222,11 +222,11 @@ def build_lexicon(
             words[" ".join(key)] = _build_word(alias, spec, table)
     idiom_forms: dict[str, list[tuple[str, ...]]] = {}
     phrase_count = 0
-    for name, (pattern, spec) in idiom_patterns(idioms or {"idioms": {}}).items():
+    for name, (pattern, forms, spec) in idiom_patterns(idioms or {"idioms": {}}).items():
         if name in words:
             raise ValueError(f"idioms.json: {pattern!r} is already a word of emotions.json")
         words[name] = _build_word(name, spec, table)
-        idiom_forms[name] = expand_pattern(pattern)
+        idiom_forms[name] = forms
         phrase_count += len(idiom_forms[name])
         if phrase_count > MAX_PHRASES:
             raise ValueError(f"idioms.json: the idioms stand for more than {MAX_PHRASES} phrases")
