@@ -5,12 +5,14 @@ analysis of the same clip (:mod:`generators.rig.acoustic_lipsync`):
 
 * **coverage**: the share of the voice-active frames (acoustic voice activity) that the
   recogniser labels as phones rather than silence or noise. A voice the English model cannot
-  parse at all (humming, a buzz shaped like syllables) is mostly left as "noise": 0.35 on such a
-  signal, 0.75-1.0 on every real English clip of the shared evaluation set (the lowest is a
-  breathy "out of breath" reading) and 0.69-0.90 on eSpeak English.
-* **fit**: the mean acoustic score per frame of the recognised phones (PocketSphinx log units,
-  every frame normalised by its best senone, so 0 is a perfect fit). English clips score -41.8
-  to -53.2 (the worst a 1.4 s noisy clip), eSpeak English -50 to -54.
+  parse at all (humming, a buzz shaped like syllables) is mostly left as "noise": 0.43 on such a
+  signal, 0.80-1.0 on every real English clip of the shared evaluation set (the lowest is a
+  breathy "out of breath" reading) and 0.74-1.0 on eSpeak English (88 clips).
+* **fit**: the mean acoustic score per frame of the phones on the loop's best path (senone
+  score units, every frame normalised by its best senone, so 0 is a perfect fit; see
+  :mod:`generators.rig.phone_loop_path`). The real English clips of the shared evaluation set
+  score -26.2 to -35.0 (the worst a 1.4 s noisy clip), eSpeak English -29.5 to -42.7, the
+  buzz -35.4.
 
 The auto mode switches to the acoustic lip sync only when coverage is below
 :data:`MIN_PHONE_COVERAGE` or fit below :data:`MIN_ENGLISH_FIT`, i.e. well outside everything
@@ -19,7 +21,7 @@ with the bundled en-US model: acoustic scores per frame, per vowel or per conson
 LM score of the recognised phones, the cost of English phonotactics against a flat phone loop,
 phone-frequency divergence, word-decoding score ratios and word posteriors) separates English
 from German, French, Japanese or Mandarin speech: the real non-English clips of the evaluation
-set score coverage 0.77-0.98 and fit -45.1 to -50.2, inside the English ranges. The English
+set score coverage 0.82-0.99 and fit -30.2 to -32.9, inside the English ranges. The English
 phone loop fits any human speech about equally well, so for a voice line in another language
 choose ``language="other"``.
 
@@ -45,8 +47,9 @@ __all__ = ["MIN_ENGLISH_FIT", "MIN_PHONE_COVERAGE", "EnglishConfidence", "englis
 MIN_PHONE_COVERAGE: float = 0.5
 """Share of the voice-active frames recognised as phones below which English is not trusted."""
 
-MIN_ENGLISH_FIT: float = -65.0
-"""Acoustic score per phone frame below which English is not trusted."""
+MIN_ENGLISH_FIT: float = -55.0
+"""Acoustic score per phone frame below which English is not trusted (12 units below the worst
+English clip of the evaluation sets, eSpeak's)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class EnglishConfidence:
     ----------
     fit
         Mean acoustic score per frame of the recognised phones (0: perfect; English speech
-        about -42 to -53).
+        about -26 to -43).
     coverage
         Share of the voice-active frames labelled as phones (1: all of them).
     """

@@ -53,8 +53,8 @@ from functools import lru_cache
 import numpy as np
 
 from generators.rig.acoustic_model import AcousticModel, acoustic_model
+from generators.rig.gaussian_scores import SCORE_UNIT_NATS
 from generators.rig.pronunciation import ARPABET
-from generators.rig.senone_scores import SCORE_UNIT_NATS
 from generators.rig.sphinx import FRAME_RATE
 from generators.rig.visemes import PHONE_VISEMES, VISEMES
 from generators.take import PhonemeSegment
@@ -63,7 +63,10 @@ __all__ = [
     "LOOP_PHONES",
     "NOISE_PHONES",
     "SPEECH_PHONES",
+    "LoopTransitions",
     "PosteriorSettings",
+    "loop_state_scores",
+    "loop_transitions",
     "pause_frames",
     "phone_bigram",
     "phone_posteriors",
@@ -211,6 +214,53 @@ def _loop_lm(noise_penalty: float) -> tuple[np.ndarray, np.ndarray]:
     return full, unigram[like] + np.r_[np.zeros(n), [noise_penalty] * len(NOISE_PHONES)]
 
 
+@dataclass(frozen=True)
+class LoopTransitions:
+    """The phone loop's moves in natural logs, language model weighted (see
+    :func:`loop_transitions`).
+
+    Parameters
+    ----------
+    log_stay, log_advance
+        ``(len(LOOP_PHONES), n_states)``: each state to itself, and to the next state (from
+        the last: leaving the phone).
+    log_bigram
+        ``(len(LOOP_PHONES), len(LOOP_PHONES))`` entering a phone after another (rows:
+        previous), weighted.
+    log_start
+        ``(len(LOOP_PHONES),)`` the first phone, weighted.
+    """
+
+    log_stay: np.ndarray
+    log_advance: np.ndarray
+    log_bigram: np.ndarray
+    log_start: np.ndarray
+
+
+def loop_transitions(
+    settings: PosteriorSettings, model: AcousticModel | None = None
+) -> LoopTransitions:
+    """The loop's HMM transitions and its weighted phone bigram, for the loop's decoders."""
+    model = model or acoustic_model()
+    idx = _phone_index(model)
+    bigram, unigram = _loop_lm(settings.noise_penalty)
+    weight = settings.lm_weight * settings.acoustic_scale
+    return LoopTransitions(
+        model.log_stay[idx], model.log_advance[idx], weight * bigram, weight * unigram
+    )
+
+
+def loop_state_scores(scores: np.ndarray, model: AcousticModel | None = None) -> np.ndarray:
+    """Keep the loop's phones of ``(frames, 2, model phones, n_states)`` state scores.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(frames, 2, len(LOOP_PHONES), n_states)``, as :func:`phone_state_scores` gives.
+    """
+    return scores[:, :, _phone_index(model or acoustic_model())]
+
+
 def phone_posteriors(
     state_scores: np.ndarray,
     settings: PosteriorSettings | None = None,
@@ -240,16 +290,14 @@ def phone_posteriors(
         return np.zeros((0, n))
     emis = state_emissions(state_scores, settings)
     x = np.exp(emis - emis.max(axis=(1, 2), keepdims=True))  # scaled per frame
-    idx = _phone_index(model)
-    stay, advance = np.exp(model.log_stay[idx]), np.exp(model.log_advance[idx])
-    bigram, unigram = _loop_lm(settings.noise_penalty)
-    weight = settings.lm_weight * settings.acoustic_scale
-    trans = np.exp(weight * (bigram - bigram.max()))  # (previous, next)
+    loop = loop_transitions(settings, model)
+    stay, advance = np.exp(loop.log_stay), np.exp(loop.log_advance)
+    trans = np.exp(loop.log_bigram - loop.log_bigram.max())  # (previous, next)
     leave = advance[:, -1]
 
     alpha = np.empty((n_frames, n, model.n_states))
     a = np.zeros((n, model.n_states))
-    a[:, 0] = np.exp(weight * (unigram - unigram.max())) * x[0, :, 0]
+    a[:, 0] = np.exp(loop.log_start - loop.log_start.max()) * x[0, :, 0]
     a /= a.sum()
     alpha[0] = a
     for t in range(1, n_frames):

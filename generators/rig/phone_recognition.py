@@ -5,10 +5,11 @@ Two uses:
 * :func:`recognise_phones`: the phone loop's best path and its acoustic score, the yardstick
   the transcript check (:mod:`generators.rig.transcript_check`) compares an alignment with;
 * :func:`recognise_lip_phones`: the phones that animate the mouth when there is no transcript.
-  The same loop is decoded forward-backward over every frame's senone scores and the timeline
+  The same loop is decoded forward-backward over every frame's phone-state scores (computed in
+  numpy from the model's Gaussians, :mod:`generators.rig.gaussian_scores`) and the timeline
   keeps, frame by frame, the viseme with the largest posterior probability, lip closures
-  favoured (:mod:`generators.rig.phone_posteriors`); the loop's best path still supplies the
-  scores.
+  favoured (:mod:`generators.rig.phone_posteriors`); the loop's best path through the same
+  scores (:mod:`generators.rig.phone_loop_path`) gives the fit the language check reads.
 """
 
 from __future__ import annotations
@@ -18,19 +19,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from generators.rig.acoustic_model import acoustic_model
+from generators.rig.cepstra import cepstra
+from generators.rig.gaussian_scores import state_scores
+from generators.rig.phone_loop_path import best_path
 from generators.rig.phone_posteriors import (
     PosteriorSettings,
+    loop_state_scores,
     pause_frames,
     phone_posteriors,
-    phone_state_scores,
     viseme_segments,
 )
-from generators.rig.senone_scores import senone_decoder
 from generators.rig.sphinx import FRAME_RATE, DecoderConfig, decoder
 from generators.take import PhonemeSegment
 
 __all__ = [
-    "LIP_PHONES_CONFIG",
     "PHONES_CONFIG",
     "RecognitionResult",
     "recognise_lip_phones",
@@ -52,14 +54,9 @@ in the loop: far too slow), so :func:`recognise_lip_phones` decodes its scores d
 speech and closures favoured (:data:`LIP_POSTERIORS`) 0.50 and 0.51, p/b/m closed for 93 % and
 80 %, with 80 % and 55 % of the closures away from a true p/b/m."""
 
-LIP_PHONES_CONFIG = DecoderConfig(mode="phones", compallsen=True, ds=1, lw=1.0)
-"""Decoder settings of the pass behind :func:`recognise_lip_phones`.
-
-Every senone in every frame (``compallsen``, ``ds=1``: with ``ds=2`` every other frame's scores
-are approximations and the viseme accuracy drops by 2-4 points); the phone loop's search on top
-costs little and gives the scores :func:`~generators.rig.language_check.english_confidence`
-reads. With the posterior decoding (about 0.005) the whole pass takes 0.05-0.06 s of CPU per
-second of audio, against 0.037 for :func:`recognise_phones`."""
+PATH_SETTINGS = PosteriorSettings(acoustic_scale=1.0, lm_weight=1.0)
+"""Weights of the loop's best path behind the fit: the acoustics unscaled and the phone bigram
+at weight 1, as the phone recogniser's (:data:`PHONES_CONFIG`)."""
 
 LIP_POSTERIORS = PosteriorSettings()
 """Weights of the posterior decoding and of the lip closures in the timeline (see
@@ -128,7 +125,6 @@ def recognise_phones(pcm: bytes, *, config: DecoderConfig = PHONES_CONFIG) -> Re
 def recognise_lip_phones(
     pcm: bytes,
     *,
-    config: DecoderConfig = LIP_PHONES_CONFIG,
     settings: PosteriorSettings = LIP_POSTERIORS,
 ) -> RecognitionResult:
     """Phones for lip sync without a transcript: the most probable viseme in every frame.
@@ -137,8 +133,6 @@ def recognise_lip_phones(
     ----------
     pcm
         16 kHz mono 16-bit PCM (see :func:`~generators.rig.sphinx.pcm16`).
-    config
-        Decoder settings of the scoring pass (a ``"phones"`` mode config with ``compallsen``).
     settings
         Weights of the posterior decoding.
 
@@ -146,16 +140,24 @@ def recognise_lip_phones(
     -------
     RecognitionResult
         ``phones`` from the posterior decoding (contiguous, covering the clip, ``"SIL"`` for
-        pauses) and its ``pauses``; ``frame_scores`` and ``n_frames`` from the phone loop's
-        best path.
+        pauses) and its ``pauses``; ``frame_scores`` from the loop's best path through the same
+        scores (score units, see :func:`~generators.rig.phone_loop_path.best_path`).
+
+    Notes
+    -----
+    About 0.03-0.04 s of CPU per second of audio for the scores (PocketSphinx's front end and
+    the Gaussians in numpy) and 0.01 for the two decodings; PocketSphinx scoring every senone
+    itself took 0.09-0.1 on the same machine (``ds=2``, half that, costs 2-4 points of viseme
+    accuracy).
     """
     model = acoustic_model()
-    with senone_decoder(config, model.n_senones) as logged:
-        state_scores = logged.run(pcm, lambda block: phone_state_scores(block, model))
-        loop = _best_path(logged.decoder)
-    posteriors = phone_posteriors(state_scores, settings, model)
-    phones = viseme_segments(posteriors, loop.n_frames, closure_weight=settings.closure_weight)
-    return RecognitionResult(phones, loop.frame_scores, loop.n_frames, pause_frames(posteriors))
+    scores = loop_state_scores(state_scores(cepstra(pcm)), model)
+    posteriors = phone_posteriors(scores, settings, model)
+    n_frames = len(scores)
+    phones = viseme_segments(posteriors, n_frames, closure_weight=settings.closure_weight)
+    path = best_path(scores, PATH_SETTINGS, model)
+    frame_scores = [(start, count, score) for _, start, count, score in path]
+    return RecognitionResult(phones, frame_scores, n_frames, pause_frames(posteriors))
 
 
 def _best_path(dec: object) -> RecognitionResult:

@@ -1,4 +1,7 @@
-"""Every senone's score in every frame, from a PocketSphinx decoding pass.
+"""Every senone's score in every frame, from a PocketSphinx decoding pass: the decoder's own.
+
+The lip sync computes these scores itself, faster (:mod:`generators.rig.gaussian_scores`);
+this log is the reference it is checked against (:data:`REFERENCE_CONFIG`).
 
 PocketSphinx does not hand out its acoustic scores through the Python API, but it can write
 them: with ``senlogdir`` set, each utterance's senone scores go to ``<utterance id>.sen`` in that
@@ -26,12 +29,19 @@ from pathlib import Path
 
 import numpy as np
 
+from generators.rig.gaussian_scores import SCORE_UNIT_NATS
 from generators.rig.sphinx import DecoderConfig
 
-__all__ = ["SCORE_UNIT_NATS", "SenoneLogDecoder", "read_senone_log", "senone_decoder"]
+__all__ = [
+    "REFERENCE_CONFIG",
+    "SCORE_UNIT_NATS",
+    "SenoneLogDecoder",
+    "read_senone_log",
+    "senone_decoder",
+]
 
-SCORE_UNIT_NATS: float = float(np.log(1.0001)) * 2**10
-"""Natural-log units of one step of a logged senone score (log base 1.0001, shifted by 10 bits)."""
+REFERENCE_CONFIG = DecoderConfig(mode="phones", compallsen=True, ds=1, lw=1.0)
+"""A phone-loop pass that scores every senone in every frame (``compallsen``, ``ds=1``)."""
 
 _BYTE_ORDER_MAGIC = 0x11223344
 

@@ -32,13 +32,14 @@ from generators.rig.phone_posteriors import (
     phone_state_scores,
     viseme_segments,
 )
-from generators.rig.phone_recognition import (
-    LIP_PHONES_CONFIG,
-    recognise_lip_phones,
-    recognise_phones,
-)
+from generators.rig.phone_recognition import recognise_lip_phones, recognise_phones
 from generators.rig.pronunciation import ARPABET
-from generators.rig.senone_scores import SenoneLogDecoder, _blocks, read_senone_log
+from generators.rig.senone_scores import (
+    REFERENCE_CONFIG,
+    SenoneLogDecoder,
+    _blocks,
+    read_senone_log,
+)
 from generators.rig.sphinx import pcm16
 
 # ----------------------------------------------------------------------------- units
@@ -82,7 +83,7 @@ def test_senone_log_is_read_in_blocks(evaldata: Path) -> None:
     bobby = next(c for c in reference_clips() if c.name == "bobby")
     pcm = pcm16(AudioClip.load(bobby.audio))
     model = acoustic_model()
-    logged = SenoneLogDecoder(LIP_PHONES_CONFIG, model.n_senones)
+    logged = SenoneLogDecoder(REFERENCE_CONFIG, model.n_senones)
     whole = logged.run(pcm)
     assert whole.shape[1] == model.n_senones
     assert abs(len(whole) - logged.decoder.n_frames()) <= 1
