@@ -98,19 +98,19 @@ MAX_RECOGNISED_SHARE: float = 0.5
 """Share of the clip's speech whose stretches may fall back before the transcript as a whole
 is rejected."""
 
-CHUNK_MAX_RATIO: float = 1.65
+CHUNK_MAX_RATIO: float = 2.7
 """Score ratio at or above which a stretch's words do not fit its sounds.
 
-Lower than a whole clip's (1.75): a stretch holds one or two sentences, so a wrong sentence is
-diluted less than in a whole clip, yet stretches whose wrong sentence shared them with correct
-words still scored 1.69-1.73. Correct stretches scored up to 1.40 on real speech and up to 1.55
-on eSpeak NG synthetic speech."""
+Lower than a whole clip's (2.75): a stretch holds one or two sentences, so a wrong sentence is
+diluted less than in a whole clip. On the long clips of bench/bench_long_alignment.py the
+correct stretches scored 1.91-2.49 and stretches given wrong words 2.85-3.63 (the ratios of the
+phone recogniser of :func:`~generators.rig.phone_recognition.recognise_phones`)."""
 
-CHUNK_PARTIAL_RATIO: float = 1.45
+CHUNK_PARTIAL_RATIO: float = 2.55
 """Score ratio from which a stretch that leaves much of its speech as silence is rejected.
 
-Higher than a whole clip's (1.3): correct transcripts of noisy recordings score ratios up to
-1.4 on 5-15 s stretches while leaving up to 56 % of the "speech" by loudness as silence
+Higher than a whole clip's (1.7): correct transcripts of noisy recordings score ratios up to
+2.49 on 5-15 s stretches while leaving up to 40 % of the "speech" by loudness as silence
 (background noise within 15 dB of a quiet speaker counts as speech), and a stretch wrongly
 rejected loses all its word timing. A stretch whose score is confident is compared with phone
 recognition before it is rejected as partial."""

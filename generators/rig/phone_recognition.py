@@ -1,15 +1,20 @@
-"""Phone recognition without a transcript, on PocketSphinx's English phone loop.
+"""Phone recognition without a transcript, on the English phone loop of PocketSphinx's model.
 
-Two uses:
+Both uses score every phone state of every frame in numpy from the model's Gaussians
+(:mod:`generators.rig.gaussian_scores`, on the cepstra of PocketSphinx's front end):
 
-* :func:`recognise_phones`: the phone loop's best path and its acoustic score, the yardstick
-  the transcript check (:mod:`generators.rig.transcript_check`) compares an alignment with;
+* :func:`recognise_phones`: the phone loop's best path and its acoustic score
+  (:mod:`generators.rig.phone_loop_path`), the yardstick the transcript check
+  (:mod:`generators.rig.transcript_check`) compares an alignment with;
 * :func:`recognise_lip_phones`: the phones that animate the mouth when there is no transcript.
-  The same loop is decoded forward-backward over every frame's phone-state scores (computed in
-  numpy from the model's Gaussians, :mod:`generators.rig.gaussian_scores`) and the timeline
-  keeps, frame by frame, the viseme with the largest posterior probability, lip closures
-  favoured (:mod:`generators.rig.phone_posteriors`); the loop's best path through the same
-  scores (:mod:`generators.rig.phone_loop_path`) gives the fit the language check reads.
+  The same loop is decoded forward-backward and the timeline keeps, frame by frame, the viseme
+  with the largest posterior probability, lip closures favoured
+  (:mod:`generators.rig.phone_posteriors`); the best path through the same scores gives the fit
+  the language check (:mod:`generators.rig.language_check`) reads.
+
+Scoring in numpy takes about 0.035 s of CPU per second of audio; PocketSphinx scoring every
+senone itself took 0.09-0.1 on the same machine (with ``ds=2``, half of that, the viseme
+accuracy drops by 2-4 points).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import numpy as np
 from generators.rig.acoustic_model import acoustic_model
 from generators.rig.cepstra import cepstra
 from generators.rig.gaussian_scores import state_scores
-from generators.rig.phone_loop_path import best_path
+from generators.rig.phone_loop_path import LOOP_PHONES, best_path
 from generators.rig.phone_posteriors import (
     PosteriorSettings,
     loop_state_scores,
@@ -29,34 +34,30 @@ from generators.rig.phone_posteriors import (
     phone_posteriors,
     viseme_segments,
 )
-from generators.rig.sphinx import FRAME_RATE, DecoderConfig, decoder
+from generators.rig.sphinx import FRAME_RATE
 from generators.take import PhonemeSegment
 
 __all__ = [
-    "PHONES_CONFIG",
+    "PATH_SETTINGS",
     "RecognitionResult",
+    "loop_scores",
     "recognise_lip_phones",
     "recognise_phones",
 ]
 
-PHONES_CONFIG = DecoderConfig(mode="phones", compallsen=True, ds=2, lw=1.0)
-"""Decoder settings of the phone recogniser's best path (:func:`recognise_phones`).
-
-A low language weight (1 instead of 6.5) lets the acoustics decide more. ``compallsen`` makes
-its score comparable with the aligner's (transcript check); ``ds=2`` keeps it near 0.04 s of CPU
-per second of audio. As the lip-sync timeline without a transcript this best path scored, at
-phone level (bench/bench_phone_recognition.py): viseme frame accuracy 0.41 on real speech (4
-clips with reference alignments) and 0.43 on eSpeak speech (88 clips), p/b/m closed for 20 % and
-36 % of the true ones while 79 % and 47 % of its own p/b/m were wrong. No setting of the loop
-helped much (language weight 2-6.5, phone insertion penalty, ``ds=1``, ``topn=2``, triphones
-in the loop: far too slow), so :func:`recognise_lip_phones` decodes its scores differently:
-0.50 and 0.50, p/b/m closed for 41 % and 53 %, 71 % and 42 % wrong; with spoken noise read as
-speech and closures favoured (:data:`LIP_POSTERIORS`) 0.50 and 0.51, p/b/m closed for 93 % and
-80 %, with 80 % and 55 % of the closures away from a true p/b/m."""
-
 PATH_SETTINGS = PosteriorSettings(acoustic_scale=1.0, lm_weight=1.0)
-"""Weights of the loop's best path behind the fit: the acoustics unscaled and the phone bigram
-at weight 1, as the phone recogniser's (:data:`PHONES_CONFIG`)."""
+"""Weights of the loop's best path (:func:`recognise_phones`): the acoustics unscaled and the
+phone bigram at weight 1, so the acoustics decide.
+
+As the lip-sync timeline without a transcript, PocketSphinx's own best path through this loop
+scored, at phone level (bench/bench_phone_recognition.py): viseme frame accuracy 0.41 on real
+speech (4 clips with reference alignments) and 0.43 on eSpeak speech (88 clips), p/b/m closed
+for 20 % and 36 % of the true ones while 79 % and 47 % of its own p/b/m were wrong. No setting
+of the loop helped much (language weight 2-6.5, phone insertion penalty, ``ds=1``, ``topn=2``,
+triphones in the loop: far too slow), so :func:`recognise_lip_phones` decodes the scores
+differently: 0.50 and 0.50, p/b/m closed for 41 % and 53 %, 71 % and 42 % wrong; with spoken
+noise read as speech and closures favoured (:data:`LIP_POSTERIORS`) 0.50 and 0.51, p/b/m closed
+for 93 % and 80 %, with 80 % and 55 % of the closures away from a true p/b/m."""
 
 LIP_POSTERIORS = PosteriorSettings()
 """Weights of the posterior decoding and of the lip closures in the timeline (see
@@ -100,26 +101,47 @@ def _label(name: str) -> str:
     return name
 
 
-def recognise_phones(pcm: bytes, *, config: DecoderConfig = PHONES_CONFIG) -> RecognitionResult:
-    """Recognise the phones in 16 kHz PCM audio.
+def recognise_phones(
+    pcm: bytes, *, settings: PosteriorSettings = PATH_SETTINGS
+) -> RecognitionResult:
+    """Recognise the phones in 16 kHz PCM audio: the loop's best path.
 
     Parameters
     ----------
     pcm
         16 kHz mono 16-bit PCM (see :func:`~generators.rig.sphinx.pcm16`).
-    config
-        Decoder settings (must be a ``"phones"`` mode config).
+    settings
+        Weights of the path (the acoustic scale and the bigram weight count).
 
     Returns
     -------
     RecognitionResult
-        Consecutive identical labels are merged; gaps become silence.
+        Consecutive identical labels are merged (noise becomes ``"SIL"``); ``frame_scores``
+        per phone of the path, in senone score units.
     """
-    with decoder(config) as dec:
-        dec.start_utt()  # type: ignore[attr-defined]
-        dec.process_raw(pcm, full_utt=True)  # type: ignore[attr-defined]
-        dec.end_utt()  # type: ignore[attr-defined]
-        return _best_path(dec)
+    scores = loop_scores(pcm)
+    path = best_path(scores, settings)
+    phones: list[PhonemeSegment] = []
+    for phone, start, count, _ in path:
+        label = _label(LOOP_PHONES[phone])
+        t0, t1 = start / FRAME_RATE, (start + count) / FRAME_RATE
+        if phones and phones[-1].phone == label:
+            t0 = phones.pop().start
+        phones.append(PhonemeSegment(label, t0, t1))
+    frame_scores = [(start, count, score) for _, start, count, score in path]
+    return RecognitionResult(phones, frame_scores, len(scores))
+
+
+def loop_scores(pcm: bytes) -> np.ndarray:
+    """Every loop phone state's scores in every frame of 16 kHz PCM audio.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(frames, 2, len(LOOP_PHONES), n_states)`` (see
+        :func:`~generators.rig.gaussian_scores.state_scores`).
+    """
+    return loop_state_scores(state_scores(cepstra(pcm)))
 
 
 def recognise_lip_phones(
@@ -151,39 +173,10 @@ def recognise_lip_phones(
     accuracy).
     """
     model = acoustic_model()
-    scores = loop_state_scores(state_scores(cepstra(pcm)), model)
+    scores = loop_scores(pcm)
     posteriors = phone_posteriors(scores, settings, model)
     n_frames = len(scores)
     phones = viseme_segments(posteriors, n_frames, closure_weight=settings.closure_weight)
     path = best_path(scores, PATH_SETTINGS, model)
     frame_scores = [(start, count, score) for _, start, count, score in path]
     return RecognitionResult(phones, frame_scores, n_frames, pause_frames(posteriors))
-
-
-def _best_path(dec: object) -> RecognitionResult:
-    """The phone loop's best path of the utterance just decoded."""
-    n_frames = int(dec.n_frames())  # type: ignore[attr-defined]
-    logmath = dec.get_logmath()  # type: ignore[attr-defined]
-    raw = [(s.word, s.start_frame, s.end_frame, s.ascore) for s in (dec.seg() or [])]  # type: ignore[attr-defined]
-    phones: list[PhonemeSegment] = []
-    scores: list[tuple[int, int, float]] = []
-    cursor = 0
-    for word, sf, ef, ascore in raw:
-        if ef < sf:
-            continue
-        n = ef - sf + 1
-        scores.append((sf, n, float(logmath.log(ascore)) if ascore > 0 else -1e9))
-        start = max(sf, cursor)
-        if start > cursor:
-            phones.append(PhonemeSegment("SIL", cursor / FRAME_RATE, start / FRAME_RATE))
-        label = _label(word)
-        end = ef + 1
-        if phones and phones[-1].phone == label and abs(phones[-1].end - start / FRAME_RATE) < 1e-9:
-            prev = phones.pop()
-            phones.append(PhonemeSegment(label, prev.start, end / FRAME_RATE))
-        else:
-            phones.append(PhonemeSegment(label, start / FRAME_RATE, end / FRAME_RATE))
-        cursor = end
-    if cursor < n_frames:
-        phones.append(PhonemeSegment("SIL", cursor / FRAME_RATE, n_frames / FRAME_RATE))
-    return RecognitionResult(phones, scores, n_frames)
