@@ -26,7 +26,8 @@ every word after it. A clip longer than
 3. **Each stretch** goes through the check and alignment of a short clip
    (:func:`~generators.rig.transcript_alignment.align_with_check`, with the thresholds
    :data:`CHUNK_MAX_RATIO` and :data:`CHUNK_PARTIAL_RATIO`). A stretch the check rejects, or
-   one that received no words, gets free phone recognition instead, so one bad stretch costs
+   one that received no words, gets the lip sync of a clip without a transcript instead
+   (:func:`~generators.rig.phone_recognition.recognise_lip_phones`), so one bad stretch costs
    only its own precision. The times are put back on the clip's timeline, contiguous from 0 to
    the clip's end, with a silence wherever the stretches meet.
 4. **The verdict.** When the stretches that failed hold at least :data:`MAX_RECOGNISED_SHARE`
@@ -57,7 +58,7 @@ from generators.rig.forced_alignment import (
     flexible_align,
     rough_align,
 )
-from generators.rig.phone_recognition import recognise_phones
+from generators.rig.phone_recognition import recognise_lip_phones
 from generators.rig.pronunciation import Pronouncer
 from generators.rig.sphinx import SAMPLE_RATE, decoder
 from generators.rig.transcript_alignment import (
@@ -530,8 +531,7 @@ def align_long_clip(
         if failed_speech >= MAX_RECOGNISED_SHARE * total_speech:
             raise mismatch_error("the words do not fit the sounds in most of the clip")
         part.report(0.5, "recognising phones (the words do not fit here)")
-        rec = checked.recognition if checked is not None else None
-        rec = rec or recognise_phones(chunk_pcm)
+        rec = recognise_lip_phones(chunk_pcm)  # the lip timeline of a clip without transcript
         _join(phones, place_segments(rec.phones, a, b))
         evidence = checked.diagnostics() if checked is not None else {}
         reports.append(ChunkReport(a, b, len(sub), CHUNK_RECOGNISED, reason, speech[k], evidence))
