@@ -13,7 +13,6 @@ are known only approximately (a grammar with several entry and exit points).
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from generators.errors import TranscriptError
@@ -26,12 +25,10 @@ __all__ = [
     "SCORE_CONFIG",
     "AlignmentResult",
     "WordSegment",
-    "WordPath",
     "alignment_score",
     "flexible_align",
     "force_align",
     "rough_align",
-    "scored_word_path",
 ]
 
 ALIGN_CONFIG = DecoderConfig(mode="align", beam=1e-200, pbeam=1e-200, wbeam=1e-150)
@@ -144,11 +141,7 @@ def _run(dec: object, pcm: bytes) -> None:
 
 
 def force_align(
-    pcm: bytes,
-    words: list[str],
-    *,
-    config: DecoderConfig = ALIGN_CONFIG,
-    word_path: WordPath | None = None,
+    pcm: bytes, words: list[str], *, config: DecoderConfig = ALIGN_CONFIG
 ) -> AlignmentResult:
     """Align ``words`` to 16 kHz PCM audio.
 
@@ -161,9 +154,6 @@ def force_align(
         words missing from the dictionary get a guessed pronunciation.
     config
         Decoder settings.
-    word_path
-        The words' pronunciations and pauses, already found by :func:`scored_word_path` on
-        the same audio: the word-level pass is skipped and only the phone-level one runs.
 
     Returns
     -------
@@ -176,19 +166,15 @@ def force_align(
     """
     if not words:
         raise TranscriptError("the transcript has no words; type what is said or omit it")
-    if word_path is not None and word_path.config == config:
-        raise ValueError("the word path must come from another decoder than the aligner's")
-    with word_path.hold() if word_path else nullcontext(), decoder(config) as dec:
+    with decoder(config) as dec:
         words, guessed = _register_words(dec, words)
         try:
-            if word_path is None:
-                dec.set_align_text(" ".join(words))  # type: ignore[attr-defined]
-                _run(dec, pcm)
-                if dec.hyp() is None:  # type: ignore[attr-defined]
-                    raise RuntimeError("no alignment path")
-                dec.set_alignment()  # type: ignore[attr-defined]
-            else:
-                dec.set_alignment(word_path.alignment)  # type: ignore[attr-defined]
+            dec.set_align_text(" ".join(words))  # type: ignore[attr-defined]
+            _run(dec, pcm)
+            hyp = dec.hyp()  # type: ignore[attr-defined]
+            if hyp is None:
+                raise RuntimeError("no alignment path")
+            dec.set_alignment()  # type: ignore[attr-defined]
             _run(dec, pcm)
             alignment = dec.get_alignment()  # type: ignore[attr-defined]
         except RuntimeError:
@@ -196,46 +182,33 @@ def force_align(
                 "transcript does not match the audio (it cannot be aligned); "
                 "check the transcript or omit it"
             ) from None
-        return _result(alignment, int(dec.n_frames()), guessed)  # type: ignore[attr-defined]
-
-
-def _result(alignment: object, n_frames: int, guessed: list[str]) -> AlignmentResult:
-    """Phones, words and scores of a phone-level alignment."""
-    phones: list[PhonemeSegment] = []
-    words_out: list[WordSegment] = []
-    scores: list[tuple[int, int, float]] = []
-    for w in alignment:  # type: ignore[attr-defined]
-        name = _base_word(w.name)
-        ws, wd = w.start, w.duration
-        words_out.append(WordSegment(name, ws / FRAME_RATE, (ws + wd) / FRAME_RATE))
-        is_sil = _is_filler(name)
-        for ph in w:
-            label = "SIL" if is_sil or ph.name in _SILENCES or ph.name.startswith("+") else ph.name
-            start, dur = int(ph.start), int(ph.duration)
-            scores.append((start, dur, float(ph.score)))
-            phones.append(
-                PhonemeSegment(
-                    label, start / FRAME_RATE, (start + dur) / FRAME_RATE, "" if is_sil else name
+        n_frames = int(dec.n_frames())  # type: ignore[attr-defined]
+        phones: list[PhonemeSegment] = []
+        words_out: list[WordSegment] = []
+        scores: list[tuple[int, int, float]] = []
+        for w in alignment:
+            name = _base_word(w.name)
+            ws, wd = w.start, w.duration
+            words_out.append(WordSegment(name, ws / FRAME_RATE, (ws + wd) / FRAME_RATE))
+            is_sil = _is_filler(name)
+            for ph in w:
+                label = (
+                    "SIL"
+                    if is_sil or ph.name in _SILENCES or ph.name.startswith("+")
+                    else (ph.name)
                 )
-            )
+                start, dur = int(ph.start), int(ph.duration)
+                scores.append((start, dur, float(ph.score)))
+                phones.append(
+                    PhonemeSegment(
+                        label,
+                        start / FRAME_RATE,
+                        (start + dur) / FRAME_RATE,
+                        "" if is_sil else name,
+                    )
+                )
     return AlignmentResult(phones, words_out, scores, n_frames, guessed)
 
-
-@dataclass(frozen=True)
-class WordPath:
-    """Which pronunciation of each word, and which pauses, best fit the audio.
-
-    Found by the scoring pass (:func:`scored_word_path`); handed to :func:`force_align`, it
-    spares the aligner its own word-level pass. It belongs to the scoring pass's decoder,
-    whose dictionary it reads: :meth:`hold` keeps other threads off that decoder meanwhile.
-    """
-
-    alignment: object
-    config: DecoderConfig
-
-    def hold(self) -> AbstractContextManager[object]:
-        """Hold the decoder the path belongs to (before any other decoder)."""
-        return decoder(self.config)
 
 
 def _word_pass(dec: object, pcm: bytes, words: list[str]) -> bool:
@@ -270,44 +243,18 @@ def alignment_score(
         Mean path score per frame in PocketSphinx log units (negative; closer to 0 is better),
         or ``None`` when no path through the words fits the audio.
     """
-    return scored_word_path(pcm, words, config=config, keep_path=False)[0]
-
-
-def scored_word_path(
-    pcm: bytes,
-    words: list[str],
-    *,
-    config: DecoderConfig = SCORE_CONFIG,
-    keep_path: bool = True,
-) -> tuple[float | None, WordPath | None]:
-    """:func:`alignment_score`, and the path it found for :func:`force_align` to reuse.
-
-    Returns
-    -------
-    (score, path)
-        The score as :func:`alignment_score` gives it, and the word path (``None`` when no
-        path fits, the score underflowed, or ``keep_path`` is off).
-    """
     if not words:
-        return None, None
+        return None
     with decoder(config) as dec:
         if not _word_pass(dec, pcm, words):
-            return None, None
+            return None
         hyp = dec.hyp()  # type: ignore[attr-defined]
         n = int(dec.n_frames())  # type: ignore[attr-defined]
         if hyp is None or n == 0:
-            return None, None
+            return None
         if hyp.score <= 0.0:  # the path probability underflowed: hopeless
-            return float("-inf"), None
-        score = float(dec.get_logmath().log(hyp.score)) / n  # type: ignore[attr-defined]
-        if not keep_path:
-            return score, None
-        try:
-            dec.set_alignment()  # type: ignore[attr-defined]
-            path = WordPath(dec.get_alignment(), config)  # type: ignore[attr-defined]
-        except RuntimeError:
-            path = None
-        return score, path
+            return float("-inf")
+        return float(dec.get_logmath().log(hyp.score)) / n  # type: ignore[attr-defined]
 
 
 def rough_align(

@@ -26,8 +26,8 @@ The timeline is for lips, where errors are not equal: a p/b/m the mouth does not
 as broken, a brief closure on a neighbouring consonant is barely seen. So a p/b/m wins a frame at
 a quarter of the posterior another viseme needs (:attr:`PosteriorSettings.closure_weight`).
 On the same sets, weights 1 / 2 / 3 / 4 / 5: true p/b/m with a recognised p/b/m within 20 ms
-44 / 71 / 88 / 93 / 95 % (real) and 53 / 68 / 76 / 80 / 83 % (eSpeak); viseme frame accuracy
-0.514 / 0.510 / 0.502 / 0.496 / 0.486 and 0.504 / 0.506 / 0.505 / 0.504 / 0.503. Most of the
+44 / 71 / 88 / 90 / 95 % (real) and 54 / 68 / 77 / 80 / 83 % (eSpeak); viseme frame accuracy
+0.514 / 0.509 / 0.504 / 0.495 / 0.486 and 0.507 / 0.510 / 0.510 / 0.508 / 0.507. Most of the
 extra closures fall in pauses or on other consonants (n, k, d, t, f, v, th); on real speech
 four in five recognised closures are away from a true p/b/m, against seven in ten at weight 1.
 

@@ -54,10 +54,12 @@ scored, at phone level (bench/bench_phone_recognition.py): viseme frame accuracy
 speech (4 clips with reference alignments) and 0.43 on eSpeak speech (88 clips), p/b/m closed
 for 20 % and 36 % of the true ones while 79 % and 47 % of its own p/b/m were wrong. No setting
 of the loop helped much (language weight 2-6.5, phone insertion penalty, ``ds=1``, ``topn=2``,
-triphones in the loop: far too slow), so :func:`recognise_lip_phones` decodes the scores
-differently: 0.50 and 0.50, p/b/m closed for 41 % and 53 %, 71 % and 42 % wrong; with spoken
-noise read as speech and closures favoured (:data:`LIP_POSTERIORS`) 0.50 and 0.51, p/b/m closed
-for 93 % and 80 %, with 80 % and 55 % of the closures away from a true p/b/m."""
+triphones in the loop: far too slow); this path through the numpy scores does a little better
+(0.443 and 0.479, p/b/m closed for 29 % and 47 %), but :func:`recognise_lip_phones` decodes
+the scores differently: 0.50 and 0.50, p/b/m closed for 41 % and 53 %, 71 % and 42 % wrong;
+with spoken noise read as speech and closures favoured (:data:`LIP_POSTERIORS`) 0.495 and
+0.508, p/b/m closed for 90 % and 80 %, with 81 % and 55 % of the closures away from a true
+p/b/m."""
 
 LIP_POSTERIORS = PosteriorSettings()
 """Weights of the posterior decoding and of the lip closures in the timeline (see

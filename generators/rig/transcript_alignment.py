@@ -2,14 +2,12 @@
 
 The passes, cheapest first, each able to reject the transcript before the next is paid for:
 
-1. score the words against the audio (:func:`~generators.rig.forced_alignment.scored_word_path`);
+1. score the words against the audio (:func:`~generators.rig.forced_alignment.alignment_score`);
    no path at all, or a hopeless score, rejects the transcript;
 2. unless the score is confident, recognise phones freely and compare the two scores
    (:func:`~generators.rig.transcript_check.score_ratio`);
-3. force-align the words for the phone timings, on the pronunciations and pauses the scoring
-   pass chose (its word path: the aligner's own word-level pass is skipped), and measure how
-   much loud audio the alignment leaves as silence
-   (:func:`~generators.rig.transcript_check.untranscribed_speech`).
+3. force-align the words for the phone timings, and measure how much loud audio the alignment
+   leaves as silence (:func:`~generators.rig.transcript_check.untranscribed_speech`).
 
 A whole clip goes through this once; a long clip split at its pauses goes through it once per
 stretch (:mod:`~generators.rig.long_alignment`), where a rejected stretch falls back to the
@@ -24,7 +22,7 @@ from dataclasses import dataclass
 from generators.errors import TranscriptError
 from generators.progress import CancelToken, NullProgress, ProgressSink
 from generators.rig.energy import EnergyEnvelope
-from generators.rig.forced_alignment import AlignmentResult, force_align, scored_word_path
+from generators.rig.forced_alignment import AlignmentResult, alignment_score, force_align
 from generators.rig.phone_recognition import RecognitionResult, recognise_phones
 from generators.rig.transcript_check import (
     MAX_SCORE_RATIO,
@@ -160,7 +158,7 @@ def align_with_check(
     sink = progress or NullProgress()
     token = cancel or CancelToken()
     sink.report(0.0, f"checking that the {len(words)} words fit the audio")
-    score, word_path = scored_word_path(pcm, words)
+    score = alignment_score(pcm, words)
     if score is None:
         return CheckedAlignment(NO_ALIGNMENT)
     check = TranscriptCheck(score)
@@ -179,7 +177,7 @@ def align_with_check(
         token.raise_if_cancelled()
     sink.report(0.65, f"aligning {len(words)} words to the audio")
     try:
-        alignment = force_align(pcm, words, word_path=word_path)
+        alignment = force_align(pcm, words)
     except TranscriptError:
         return CheckedAlignment(NO_ALIGNMENT, None, recognition, score, ratio)
     untranscribed = untranscribed_speech(alignment, envelope)
