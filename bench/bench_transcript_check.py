@@ -101,7 +101,7 @@ def build_cases(espeak: int) -> list[Case]:
     ]
     synthetic: list[Clip] = []
     if espeak and espeak_available():
-        synthetic = synthetic_clips()[: 2 * espeak : 2]  # one voice per sentence, alternating
+        synthetic = synthetic_clips()[: 2 * espeak : 2]  # the first voice of each sentence
     clips = real + synthetic
     words = {c.name: normalise_transcript(c.transcript) for c in clips}
     cases: list[Case] = []

@@ -27,7 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["AcousticModel", "acoustic_model", "model_dir", "read_mdef", "read_transitions"]
+__all__ = [
+    "AcousticModel",
+    "acoustic_model",
+    "model_dir",
+    "read_mdef",
+    "read_transitions",
+    "s3_body",
+]
 
 _MDEF_MAGIC = b"BMDF"
 _BYTE_ORDER_MAGIC = 0x11223344
@@ -75,12 +82,28 @@ class AcousticModel:
         return int(self.ci_senones.shape[1])
 
 
-def _header_end(data: bytes) -> tuple[int, str]:
-    """Offset after an s3 file header's ``endhdr`` line and byte-order magic, and the order."""
-    start = data.index(b"endhdr\n") + len("endhdr\n")
+def s3_body(data: bytes) -> tuple[int, str]:
+    """Where an s3 model file's data starts (after ``endhdr`` and the byte-order word), and
+    its byte order (``"<"`` or ``">"``).
+
+    Raises
+    ------
+    ValueError
+        If the file has no header or ends inside it.
+
+    Examples
+    --------
+    >>> s3_body(b"s3\\nendhdr\\n" + bytes.fromhex("44332211"))
+    (14, '<')
+    """
+    try:
+        start = data.index(b"endhdr\n") + len("endhdr\n")
+    except ValueError:
+        raise ValueError("not a Sphinx model file (no header)") from None
+    if start + 4 > len(data):
+        raise ValueError("the model file is truncated")
     magic_le = struct.unpack("<I", data[start : start + 4])[0]
-    order = "<" if magic_le == _BYTE_ORDER_MAGIC else ">"
-    return start + 4, order
+    return start + 4, "<" if magic_le == _BYTE_ORDER_MAGIC else ">"
 
 
 def read_mdef(path: Path) -> tuple[tuple[str, ...], int, np.ndarray, np.ndarray, np.ndarray]:
@@ -141,7 +164,7 @@ def read_mdef(path: Path) -> tuple[tuple[str, ...], int, np.ndarray, np.ndarray,
 def read_transitions(path: Path) -> np.ndarray:
     """Read ``transition_matrices``: ``(n_tmat, n_states, n_states + 1)``, rows normalised."""
     data = path.read_bytes()
-    off, order = _header_end(data)
+    off, order = s3_body(data)
     n_tmat, n_src, n_dst, count = struct.unpack(order + "4i", data[off : off + 16])
     values = np.frombuffer(data, dtype=order + "f4", count=count, offset=off + 16)
     tmat = values.reshape(n_tmat, n_src, n_dst).astype(np.float64)

@@ -3,7 +3,7 @@
 The bundled model was trained on the front end of PocketSphinx (noise removal by spectral
 subtraction, 25 mel filters between 130 and 6800 Hz, 13 cepstra every 10 ms), so its Gaussians
 must see exactly those cepstra. The decoder writes them when asked (``mfclogdir``) as it reads
-the audio; a search that only knows silence keeps that pass nearly free (about 0.004 s of CPU
+the audio; a search that only knows silence keeps that pass nearly free (about 0.006 s of CPU
 per second of audio), and :mod:`generators.rig.gaussian_scores` does the rest.
 
 Log format (``acmod.c``): an int32 count of the floats that follow, then the cepstra as float32

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from generators.rig.acoustic_model import AcousticModel, acoustic_model, model_dir
+from generators.rig.acoustic_model import AcousticModel, acoustic_model, model_dir, s3_body
 
 __all__ = [
     "MAX_DENSITY_UNITS",
@@ -57,15 +57,6 @@ _VARIANCE_FLOOR = 1e-4  # PocketSphinx's -varfloor
 _DELTA_SPAN = 2  # deltas are x[t + 2] - x[t - 2]
 
 
-def _s3_body(data: bytes) -> tuple[int, str]:
-    try:
-        start = data.index(b"endhdr\n") + len("endhdr\n")
-    except ValueError:
-        raise ValueError("not a Sphinx model file (no header)") from None
-    magic = _ints(data, start, 1, "<")[0]
-    return start + 4, "<" if magic == 0x11223344 else ">"
-
-
 def _ints(data: bytes, offset: int, count: int, order: str) -> tuple[int, ...]:
     """``count`` int32 at ``offset``, or a ValueError if the file ends first."""
     if offset + 4 * count > len(data):
@@ -87,7 +78,7 @@ def read_gaussians(path: Path) -> np.ndarray:
         If the streams have different widths or the file is truncated.
     """
     data = path.read_bytes()
-    off, order = _s3_body(data)
+    off, order = s3_body(data)
     n_cb, n_stream, n_density = _ints(data, off, 3, order)
     widths = _ints(data, off + 12, n_stream, order) if 0 < n_stream < 16 else ()
     off += 12 + 4 * len(widths)

@@ -11,6 +11,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from generators.rig.acoustic_model import acoustic_model
+>>> from generators.rig.phone_posteriors import LOOP_PHONES
 >>> n, states = len(LOOP_PHONES), acoustic_model().n_states
 >>> scores = np.full((30, 2, n, states), 80.0, dtype=np.float32)
 >>> scores[:, :, LOOP_PHONES.index("AA")] = 10.0  # /aa/ fits every frame best
@@ -25,13 +26,13 @@ import numpy as np
 
 from generators.rig.acoustic_model import AcousticModel, acoustic_model
 from generators.rig.phone_posteriors import (
-    LOOP_PHONES,
     PosteriorSettings,
     loop_transitions,
+    mixed_scores,
     state_emissions,
 )
 
-__all__ = ["LOOP_PHONES", "best_path"]
+__all__ = ["best_path"]
 
 
 def best_path(
@@ -83,10 +84,9 @@ def best_path(
         advanced[t] = move > stay
         delta = np.maximum(stay, move) + emis[t]
 
-    last = np.flatnonzero(np.isfinite(delta[:, -1]))
-    ends = delta[:, -1] if len(last) else delta.max(axis=1)
-    phone = int(np.argmax(ends))
-    state = n_states - 1 if len(last) else int(np.argmax(delta[phone]))
+    ended = bool(np.isfinite(delta[:, -1]).any())  # some phone has reached its last state
+    phone = int(np.argmax(delta[:, -1] if ended else delta.max(axis=1)))
+    state = n_states - 1 if ended else int(np.argmax(delta[phone]))
     phones = np.empty(n_frames, dtype=np.int64)
     states = np.empty(n_frames, dtype=np.int64)
     for t in range(n_frames - 1, -1, -1):
@@ -99,9 +99,7 @@ def best_path(
             else:
                 state -= 1
 
-    mix = settings.context_mix
-    mixed = (1.0 - mix) * state_scores[:, 0].astype(np.float64) + mix * state_scores[:, 1]
-    per_frame = mixed[np.arange(n_frames), phones, states]
+    per_frame = mixed_scores(state_scores, settings)[np.arange(n_frames), phones, states]
     entered = np.flatnonzero((states[1:] == 0) & (states[:-1] == n_states - 1)) + 1
     bounds = [0, *entered.tolist(), n_frames]
     return [

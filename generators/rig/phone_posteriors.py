@@ -67,6 +67,7 @@ __all__ = [
     "PosteriorSettings",
     "loop_state_scores",
     "loop_transitions",
+    "mixed_scores",
     "pause_frames",
     "phone_bigram",
     "phone_posteriors",
@@ -172,9 +173,20 @@ def state_emissions(state_scores: np.ndarray, settings: PosteriorSettings) -> np
         ``(frames, len(LOOP_PHONES), n_states)`` natural-log emissions (up to a per-frame
         constant).
     """
+    return -mixed_scores(state_scores, settings) * (SCORE_UNIT_NATS * settings.acoustic_scale)
+
+
+def mixed_scores(state_scores: np.ndarray, settings: PosteriorSettings) -> np.ndarray:
+    """Each loop phone state's score, its context-independent and best context-dependent
+    senones mixed by :attr:`PosteriorSettings.context_mix`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(frames, len(LOOP_PHONES), n_states)`` float64 in score units (0 best).
+    """
     mix = settings.context_mix
-    mixed = (1.0 - mix) * state_scores[:, 0].astype(np.float64) + mix * state_scores[:, 1]
-    return -mixed * (SCORE_UNIT_NATS * settings.acoustic_scale)
+    return (1.0 - mix) * state_scores[:, 0].astype(np.float64) + mix * state_scores[:, 1]
 
 
 @lru_cache(maxsize=1)

@@ -26,8 +26,9 @@ import numpy as np
 from generators.rig.acoustic_model import acoustic_model
 from generators.rig.cepstra import cepstra
 from generators.rig.gaussian_scores import state_scores
-from generators.rig.phone_loop_path import LOOP_PHONES, best_path
+from generators.rig.phone_loop_path import best_path
 from generators.rig.phone_posteriors import (
+    LOOP_PHONES,
     PosteriorSettings,
     loop_state_scores,
     pause_frames,

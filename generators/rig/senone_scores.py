@@ -29,12 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from generators.rig.gaussian_scores import SCORE_UNIT_NATS
 from generators.rig.sphinx import DecoderConfig
 
 __all__ = [
     "REFERENCE_CONFIG",
-    "SCORE_UNIT_NATS",
     "SenoneLogDecoder",
     "read_senone_log",
     "senone_decoder",
@@ -80,7 +78,8 @@ def read_senone_log(data: bytes, n_senones: int) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        ``(frames, n_senones)`` int16 scores (0 best, larger worse; see :data:`SCORE_UNIT_NATS`).
+        ``(frames, n_senones)`` int16 scores (0 best, larger worse; see
+        :data:`~generators.rig.gaussian_scores.SCORE_UNIT_NATS`).
 
     Raises
     ------

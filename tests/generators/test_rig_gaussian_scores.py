@@ -19,8 +19,9 @@ from generators.rig.gaussian_scores import (
     read_mixture_weights,
     state_scores,
 )
-from generators.rig.phone_loop_path import LOOP_PHONES, best_path
+from generators.rig.phone_loop_path import best_path
 from generators.rig.phone_posteriors import (
+    LOOP_PHONES,
     loop_state_scores,
     pause_frames,
     phone_posteriors,
