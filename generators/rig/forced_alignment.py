@@ -22,10 +22,8 @@ from generators.take import PhonemeSegment
 
 __all__ = [
     "ALIGN_CONFIG",
-    "SCORE_CONFIG",
     "AlignmentResult",
     "WordSegment",
-    "alignment_score",
     "flexible_align",
     "force_align",
     "rough_align",
@@ -38,15 +36,6 @@ Beams far wider than PocketSphinx's defaults keep disfluent speech, long pauses 
 runs to the very end of the clip inside the search (the defaults made correct transcripts fail).
 Full frame rate (``ds=1``): frame downsampling was twice as fast but now and then misplaced a
 word by hundreds of milliseconds (bench/bench_rig.py measures both)."""
-
-SCORE_CONFIG = DecoderConfig(
-    mode="align", compallsen=True, ds=2, beam=1e-200, pbeam=1e-200, wbeam=1e-150
-)
-"""Decoder settings of the scoring pass of the transcript check.
-
-``compallsen`` normalises every frame by the best of *all* senones, as the phone recogniser's
-scoring does, so the two path scores can be compared; ``ds=2`` halves its cost (only the score
-is used, not the timing)."""
 
 ROUGH_CONFIG = DecoderConfig(mode="align", ds=3, beam=1e-200, pbeam=1e-200, wbeam=1e-150)
 """Decoder settings of the rough word pass over a whole long clip (:func:`rough_align`).
@@ -85,6 +74,10 @@ class AlignmentResult:
         Frames in the utterance.
     derived_words
         Words whose pronunciation was guessed (not in the dictionary).
+    states
+        The path's HMM states: ``(phone, state, start_frame, n_frames)`` with the decoder's
+        phone name (``"SIL"`` or a filler such as ``"+NSN+"`` for pauses and noise) and the
+        state's position in its phone (0 first).
     """
 
     phones: list[PhonemeSegment]
@@ -92,6 +85,7 @@ class AlignmentResult:
     frame_scores: list[tuple[int, int, float]] = field(default_factory=list)
     n_frames: int = 0
     derived_words: list[str] = field(default_factory=list)
+    states: list[tuple[str, int, int, int]] = field(default_factory=list)
 
     @property
     def score_per_frame(self) -> float:
@@ -186,6 +180,7 @@ def force_align(
         phones: list[PhonemeSegment] = []
         words_out: list[WordSegment] = []
         scores: list[tuple[int, int, float]] = []
+        states: list[tuple[str, int, int, int]] = []
         for w in alignment:
             name = _base_word(w.name)
             ws, wd = w.start, w.duration
@@ -199,6 +194,9 @@ def force_align(
                 )
                 start, dur = int(ph.start), int(ph.duration)
                 scores.append((start, dur, float(ph.score)))
+                states.extend(
+                    (ph.name, k, int(st.start), int(st.duration)) for k, st in enumerate(ph)
+                )
                 phones.append(
                     PhonemeSegment(
                         label,
@@ -207,8 +205,7 @@ def force_align(
                         "" if is_sil else name,
                     )
                 )
-    return AlignmentResult(phones, words_out, scores, n_frames, guessed)
-
+    return AlignmentResult(phones, words_out, scores, n_frames, guessed, states)
 
 
 def _word_pass(dec: object, pcm: bytes, words: list[str]) -> bool:
@@ -221,40 +218,6 @@ def _word_pass(dec: object, pcm: bytes, words: list[str]) -> bool:
     except RuntimeError:
         return False
     return True
-
-
-def alignment_score(
-    pcm: bytes, words: list[str], *, config: DecoderConfig = SCORE_CONFIG
-) -> float | None:
-    """Score per frame of the best path through ``words`` (word-level pass only).
-
-    Parameters
-    ----------
-    pcm
-        16 kHz mono 16-bit PCM.
-    words
-        Normalised words.
-    config
-        Decoder settings (``compallsen`` for a score comparable with phone recognition).
-
-    Returns
-    -------
-    float or None
-        Mean path score per frame in PocketSphinx log units (negative; closer to 0 is better),
-        or ``None`` when no path through the words fits the audio.
-    """
-    if not words:
-        return None
-    with decoder(config) as dec:
-        if not _word_pass(dec, pcm, words):
-            return None
-        hyp = dec.hyp()  # type: ignore[attr-defined]
-        n = int(dec.n_frames())  # type: ignore[attr-defined]
-        if hyp is None or n == 0:
-            return None
-        if hyp.score <= 0.0:  # the path probability underflowed: hopeless
-            return float("-inf")
-        return float(dec.get_logmath().log(hyp.score)) / n  # type: ignore[attr-defined]
 
 
 def rough_align(

@@ -314,9 +314,7 @@ class RigGenerator:
         token.raise_if_cancelled()
 
         sink.report(0.4, "layering the emotion")
-        emotion = emotion_curves(
-            track, times, request.intensity, seed=request.seed, frames=frames
-        )
+        emotion = emotion_curves(track, times, request.intensity, seed=request.seed, frames=frames)
         emotion = scale_emotion_regions(
             emotion, upper=controls.upper_face, lower=controls.lower_face
         )

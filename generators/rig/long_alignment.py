@@ -99,22 +99,18 @@ MAX_RECOGNISED_SHARE: float = 0.5
 """Share of the clip's speech whose stretches may fall back before the transcript as a whole
 is rejected."""
 
-CHUNK_MAX_RATIO: float = 2.7
-"""Score ratio at or above which a stretch's words do not fit its sounds.
+CHUNK_MAX_RATIO: float = 1.95
+"""Score ratio at or above which a stretch's words do not fit its sounds (as for a whole clip:
+on the long clips of bench/bench_long_alignment.py the correct stretches scored 1.31-1.58 and
+the stretch given wrong words 3.07; see :mod:`~generators.rig.transcript_check`)."""
 
-Lower than a whole clip's (2.75): a stretch holds one or two sentences, so a wrong sentence is
-diluted less than in a whole clip. On the long clips of bench/bench_long_alignment.py the
-correct stretches scored 1.91-2.49 and stretches given wrong words 2.85-3.63 (the ratios of the
-phone recogniser of :func:`~generators.rig.phone_recognition.recognise_phones`)."""
-
-CHUNK_PARTIAL_RATIO: float = 2.55
+CHUNK_PARTIAL_RATIO: float = 1.75
 """Score ratio from which a stretch that leaves much of its speech as silence is rejected.
 
-Higher than a whole clip's (1.7): correct transcripts of noisy recordings score ratios up to
-2.49 on 5-15 s stretches while leaving up to 40 % of the "speech" by loudness as silence
+Higher than a whole clip's (1.5): correct transcripts of noisy recordings score ratios up to
+1.58 on 5-15 s stretches while leaving up to 40 % of the "speech" by loudness as silence
 (background noise within 15 dB of a quiet speaker counts as speech), and a stretch wrongly
-rejected loses all its word timing. A stretch whose score is confident is compared with phone
-recognition before it is rejected as partial."""
+rejected loses all its word timing."""
 
 NO_WORDS = "no words of the transcript fall in this stretch"
 """Reason for the fallback of a stretch that holds speech but received no words."""
@@ -334,7 +330,6 @@ def _attempt(
         envelope,
         max_ratio=CHUNK_MAX_RATIO,
         partial_ratio=CHUNK_PARTIAL_RATIO,
-        confirm_partial=True,
         progress=progress,
         cancel=cancel,
     )
@@ -531,7 +526,8 @@ def align_long_clip(
         if failed_speech >= MAX_RECOGNISED_SHARE * total_speech:
             raise mismatch_error("the words do not fit the sounds in most of the clip")
         part.report(0.5, "recognising phones (the words do not fit here)")
-        rec = recognise_lip_phones(chunk_pcm)  # the lip timeline of a clip without transcript
+        scored = None if checked is None else checked.scores  # scored already by the check
+        rec = recognise_lip_phones(chunk_pcm, scores=scored)  # as a clip without transcript
         _join(phones, place_segments(rec.phones, a, b))
         evidence = checked.diagnostics() if checked is not None else {}
         reports.append(ChunkReport(a, b, len(sub), CHUNK_RECOGNISED, reason, speech[k], evidence))

@@ -105,7 +105,7 @@ def _label(name: str) -> str:
 
 
 def recognise_phones(
-    pcm: bytes, *, settings: PosteriorSettings = PATH_SETTINGS
+    pcm: bytes, *, settings: PosteriorSettings = PATH_SETTINGS, scores: np.ndarray | None = None
 ) -> RecognitionResult:
     """Recognise the phones in 16 kHz PCM audio: the loop's best path.
 
@@ -115,6 +115,8 @@ def recognise_phones(
         16 kHz mono 16-bit PCM (see :func:`~generators.rig.sphinx.pcm16`).
     settings
         Weights of the path (the acoustic scale and the bigram weight count).
+    scores
+        The audio's :func:`loop_scores`, when already computed.
 
     Returns
     -------
@@ -122,7 +124,7 @@ def recognise_phones(
         Consecutive identical labels are merged (noise becomes ``"SIL"``); ``frame_scores``
         per phone of the path, in senone score units.
     """
-    scores = loop_scores(pcm)
+    scores = loop_scores(pcm) if scores is None else scores
     path = best_path(scores, settings)
     phones: list[PhonemeSegment] = []
     for phone, start, count, _ in path:
@@ -151,6 +153,7 @@ def recognise_lip_phones(
     pcm: bytes,
     *,
     settings: PosteriorSettings = LIP_POSTERIORS,
+    scores: np.ndarray | None = None,
 ) -> RecognitionResult:
     """Phones for lip sync without a transcript: the most probable viseme in every frame.
 
@@ -160,6 +163,8 @@ def recognise_lip_phones(
         16 kHz mono 16-bit PCM (see :func:`~generators.rig.sphinx.pcm16`).
     settings
         Weights of the posterior decoding.
+    scores
+        The audio's :func:`loop_scores`, when already computed.
 
     Returns
     -------
@@ -176,7 +181,7 @@ def recognise_lip_phones(
     accuracy).
     """
     model = acoustic_model()
-    scores = loop_scores(pcm)
+    scores = loop_scores(pcm) if scores is None else scores
     posteriors = phone_posteriors(scores, settings, model)
     n_frames = len(scores)
     phones = viseme_segments(posteriors, n_frames, closure_weight=settings.closure_weight)

@@ -1,13 +1,17 @@
 """A transcript aligned to one utterance, with the transcript check along the way.
 
-The passes, cheapest first, each able to reject the transcript before the next is paid for:
+1. force-align the words (:func:`~generators.rig.forced_alignment.force_align`); no path at
+   all rejects the transcript;
+2. score every phone state of every frame in numpy and recognise phones freely on those scores
+   (:func:`~generators.rig.phone_recognition.recognise_phones`), then compare how well the
+   aligned path and the recognised one fit the same scores
+   (:func:`~generators.rig.transcript_check.transcript_fit`,
+   :func:`~generators.rig.transcript_check.score_ratio`);
+3. measure how much loud audio the alignment leaves as silence
+   (:func:`~generators.rig.transcript_check.untranscribed_speech`).
 
-1. score the words against the audio (:func:`~generators.rig.forced_alignment.alignment_score`);
-   no path at all, or a hopeless score, rejects the transcript;
-2. unless the score is confident, recognise phones freely and compare the two scores
-   (:func:`~generators.rig.transcript_check.score_ratio`);
-3. force-align the words for the phone timings, and measure how much loud audio the alignment
-   leaves as silence (:func:`~generators.rig.transcript_check.untranscribed_speech`).
+The scores stay with the result, so a rejected stretch of a long clip gets its lip timeline
+without a transcript from them without scoring the audio again.
 
 A whole clip goes through this once; a long clip split at its pauses goes through it once per
 stretch (:mod:`~generators.rig.long_alignment`), where a rejected stretch falls back to the
@@ -19,17 +23,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from generators.errors import TranscriptError
 from generators.progress import CancelToken, NullProgress, ProgressSink
 from generators.rig.energy import EnergyEnvelope
-from generators.rig.forced_alignment import AlignmentResult, alignment_score, force_align
-from generators.rig.phone_recognition import RecognitionResult, recognise_phones
+from generators.rig.forced_alignment import AlignmentResult, force_align
+from generators.rig.phone_recognition import RecognitionResult, loop_scores, recognise_phones
 from generators.rig.transcript_check import (
     MAX_SCORE_RATIO,
     PARTIAL_SCORE_RATIO,
     TranscriptCheck,
-    needs_recognition,
     score_ratio,
+    transcript_fit,
     untranscribed_speech,
 )
 
@@ -61,15 +67,18 @@ class CheckedAlignment:
     reason
         Why the transcript was rejected; empty when it was accepted.
     alignment
-        The phone and word timings (``None`` when rejected before or by the alignment pass).
+        The phone and word timings (``None`` when rejected).
     recognition
-        Free phone recognition of the same audio, when the check needed it.
+        Free phone recognition of the same audio (``None``: no path through the words).
     score
-        Alignment score per frame (``None``: no path).
+        Fit per frame of the aligned path (``None``: no path).
     ratio
-        Alignment score over recognition score (``None``: not needed or not reached).
+        Fit over recognition score (``None``: no path).
     untranscribed
-        Share of the speech aligned to silence (``None``: not reached).
+        Share of the speech aligned to silence (``None``: no path).
+    scores
+        The audio's loop phone state scores
+        (:func:`~generators.rig.phone_recognition.loop_scores`; ``None``: no path).
     """
 
     reason: str
@@ -78,6 +87,7 @@ class CheckedAlignment:
     score: float | None = None
     ratio: float | None = None
     untranscribed: float | None = None
+    scores: np.ndarray | None = None
 
     @property
     def matches(self) -> bool:
@@ -117,11 +127,10 @@ def align_with_check(
     *,
     max_ratio: float = MAX_SCORE_RATIO,
     partial_ratio: float = PARTIAL_SCORE_RATIO,
-    confirm_partial: bool = False,
     progress: ProgressSink | None = None,
     cancel: CancelToken | None = None,
 ) -> CheckedAlignment:
-    """Check ``words`` against the audio and, when they fit, align them.
+    """Align ``words`` to the audio and check that they fit it.
 
     Parameters
     ----------
@@ -132,14 +141,10 @@ def align_with_check(
     envelope
         Loudness envelope of the same audio (starting at its first sample).
     max_ratio
-        Score ratio (alignment over recognition) from which the words do not fit the sounds.
+        Score ratio (fit over recognition) from which the words do not fit the sounds.
     partial_ratio
         Score ratio from which a transcript leaving much of the speech as silence is taken
         for a partial one (see :class:`~generators.rig.transcript_check.TranscriptCheck`).
-    confirm_partial
-        Before rejecting a confidently scored transcript as partial, compare it with phone
-        recognition after all, and reject it only if the ratio reaches ``partial_ratio``
-        (for stretches of noisy recordings, where background noise passes for speech).
     progress
         Receives 0..1 progress with short messages.
     cancel
@@ -157,38 +162,20 @@ def align_with_check(
     """
     sink = progress or NullProgress()
     token = cancel or CancelToken()
-    sink.report(0.0, f"checking that the {len(words)} words fit the audio")
-    score = alignment_score(pcm, words)
-    if score is None:
-        return CheckedAlignment(NO_ALIGNMENT)
-    check = TranscriptCheck(score)
-    if not check.matches:
-        return CheckedAlignment(check.reason, score=score)
-    token.raise_if_cancelled()
-    ratio = None
-    recognition = None
-    if needs_recognition(score):
-        sink.report(0.3, "recognising phones for comparison")
-        recognition = recognise_phones(pcm)
-        ratio = score_ratio(score, recognition)
-        check = TranscriptCheck(score, ratio, max_ratio=max_ratio)
-        if not check.matches:
-            return CheckedAlignment(check.reason, None, recognition, score, ratio)
-        token.raise_if_cancelled()
-    sink.report(0.65, f"aligning {len(words)} words to the audio")
+    sink.report(0.0, f"aligning {len(words)} words to the audio")
     try:
         alignment = force_align(pcm, words)
     except TranscriptError:
-        return CheckedAlignment(NO_ALIGNMENT, None, recognition, score, ratio)
+        return CheckedAlignment(NO_ALIGNMENT)
+    token.raise_if_cancelled()
+    sink.report(0.55, "recognising phones for comparison")
+    scores = loop_scores(pcm)
+    recognition = recognise_phones(pcm, scores=scores)
+    fit = transcript_fit(alignment, scores)
+    ratio = score_ratio(fit, recognition)
     untranscribed = untranscribed_speech(alignment, envelope)
-    check = TranscriptCheck(score, ratio, untranscribed, partial_ratio, max_ratio)
-    if not check.matches and ratio is None and confirm_partial:
-        token.raise_if_cancelled()
-        sink.report(0.9, "recognising phones for comparison")
-        recognition = recognise_phones(pcm)
-        ratio = score_ratio(score, recognition)
-        check = TranscriptCheck(score, ratio, untranscribed, partial_ratio, max_ratio)
+    check = TranscriptCheck(fit, ratio, untranscribed, partial_ratio, max_ratio)
     if not check.matches:
-        return CheckedAlignment(check.reason, None, recognition, score, ratio, untranscribed)
+        return CheckedAlignment(check.reason, None, recognition, fit, ratio, untranscribed, scores)
     sink.report(1.0, "transcript aligned")
-    return CheckedAlignment("", alignment, recognition, score, ratio, untranscribed)
+    return CheckedAlignment("", alignment, recognition, fit, ratio, untranscribed, scores)

@@ -95,9 +95,7 @@ def analyse_voice(
     sentences: list[tuple[float, float, float, float]] = []
     if transcript and language != OTHER and speech.method != ACOUSTIC:
         words = [
-            (w.word, w.start, w.end)
-            for w in speech.words
-            if not w.word.startswith(("<", "[", "+"))
+            (w.word, w.start, w.end) for w in speech.words if not w.word.startswith(("<", "[", "+"))
         ]
         for timed in transcript_sentiment(transcript, clip.duration, words):
             s = timed.sentiment
