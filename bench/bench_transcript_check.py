@@ -4,9 +4,10 @@ Usage::
 
     .venv/bin/python bench/bench_transcript_check.py [--cases] [--espeak N]
 
-The check (:mod:`generators.rig.transcript_alignment`) scores the words against the audio,
-compares that score with free phone recognition of the same audio (the *ratio*, larger is
-worse) and measures how much loud audio the alignment leaves as silence. This benchmark runs it
+The check (:mod:`generators.rig.transcript_alignment`) aligns the words, reads the aligned
+path's fit off the same table of acoustic scores as free phone recognition of the same audio,
+compares the two (the *ratio*, larger is worse) and measures how much loud audio the alignment
+leaves as silence. This benchmark runs it
 on transcripts that should pass and on ones that should not, built from the shared evaluation
 clips (real speech) and the eSpeak set of :mod:`bench.bench_lipsync`:
 
@@ -16,7 +17,7 @@ clips (real speech) and the eSpeak set of :mod:`bench.bench_lipsync`:
 * ``foreign``: English transcripts on the German, French, Japanese and Mandarin clips;
 * ``half``: the first half of the words only.
 
-It prints, per kind, how many were accepted, the range of the ratio and of the alignment score,
+It prints, per kind, how many were accepted, the range of the ratio and of the fit per frame,
 and the CPU time of the check per second of audio. ``--cases`` lists every case.
 """
 
@@ -136,7 +137,7 @@ def build_cases(espeak: int) -> list[Case]:
 
 
 def run_case(case: Case) -> Outcome:
-    """Run the check (score, comparison, alignment) on one case."""
+    """Run the check (alignment, scores, comparison) on one case."""
     audio = AudioClip.load(case.audio)
     pcm = pcm16(audio)
     envelope = energy_envelope(audio)
