@@ -57,8 +57,8 @@ from bench.lipsync_metrics import (  # noqa: E402
 from bench.lipsync_reference import (  # noqa: E402
     ESPEAK_SENTENCES,
     Clip,
-    espeak_available,
     espeak_clip,
+    espeak_missing,
     reference_clips,
 )
 from generators.audio import AudioClip  # noqa: E402
@@ -201,8 +201,9 @@ def evaluation_sets(
     if "real" in names:
         sets["real"] = real_clips(centred=centred)
     if "synthetic" in names:
-        if not espeak_available():
-            print("eSpeak NG is not installed: apt-get install espeak-ng libespeak-ng1")
+        missing = espeak_missing()
+        if missing:
+            print(missing)
             return None
         sets["synthetic"] = synthetic_clips()
     if only:

@@ -33,6 +33,7 @@ from bench.lipsync_reference import (  # noqa: E402
     boundary_errors,
     espeak_available,
     espeak_clips,
+    espeak_missing,
     reference_clips,
     transcribed_clips,
     viseme_frame_accuracy,
@@ -188,7 +189,7 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 _accuracy(gen, keep(espeak_clips(Path(tmp))), "eSpeak NG exact phone timings")
         else:
-            print("\n(eSpeak NG not installed: apt-get install espeak-ng libespeak-ng1)")
+            print(f"\n({espeak_missing()})")
 
 
 if __name__ == "__main__":

@@ -217,13 +217,27 @@ def ipa_to_arpabet(ipa: str) -> list[str]:
     return out
 
 
-def espeak_available() -> bool:
-    """Whether eSpeak NG synthetic references can be generated here."""
+def espeak_missing() -> str:
+    """Why eSpeak NG synthetic references cannot be generated here (empty when they can).
+
+    Two things are needed: the evaluation tool that writes exact phone timings (beside the
+    evaluation data, ``AFFECT_SHARED_DIR``) and the eSpeak NG library.
+    """
     import ctypes.util
 
-    return ESPEAK_TRUTH.exists() and bool(
-        ctypes.util.find_library("espeak-ng") or shutil.which("espeak-ng")
-    )
+    if not ESPEAK_TRUTH.exists():
+        return (
+            f"the eSpeak timing tool {ESPEAK_TRUTH} is missing: "
+            "set AFFECT_SHARED_DIR to the folder holding tools/ and evaldata/"
+        )
+    if not (ctypes.util.find_library("espeak-ng") or shutil.which("espeak-ng")):
+        return "eSpeak NG is not installed: apt-get install espeak-ng libespeak-ng1"
+    return ""
+
+
+def espeak_available() -> bool:
+    """Whether eSpeak NG synthetic references can be generated here (see :func:`espeak_missing`)."""
+    return not espeak_missing()
 
 
 def espeak_clip(

@@ -16,8 +16,8 @@ import pytest
 from bench.lipsync_metrics import CONTACT_MM, LipGauge
 from bench.lipsync_reference import (
     boundary_errors,
-    espeak_available,
     espeak_clip,
+    espeak_missing,
     viseme_frame_accuracy,
 )
 from generators.audio import AudioClip
@@ -29,8 +29,8 @@ from renderers.loaders import default_avatar
 
 @pytest.fixture(scope="module", autouse=True)
 def _needs_espeak() -> None:
-    if not espeak_available():  # installer/test.sh installs it: a missing tool is a failure
-        pytest.fail("eSpeak NG is not installed (apt-get install espeak-ng libespeak-ng1)")
+    if missing := espeak_missing():  # installer/test.sh installs it: a missing tool fails
+        pytest.fail(missing)
 
 
 SENTENCES = {

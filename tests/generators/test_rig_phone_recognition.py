@@ -19,8 +19,8 @@ import pytest
 from bench.bench_phone_recognition import Score, score_phones
 from bench.lipsync_reference import (
     ESPEAK_SENTENCES,
-    espeak_available,
     espeak_clip,
+    espeak_missing,
     reference_clips,
 )
 from generators.audio import AudioClip
@@ -173,8 +173,8 @@ def test_lip_phones_beat_the_best_path_on_real_speech(evaldata: Path) -> None:
 def test_lip_phones_beat_the_best_path_on_espeak_speech(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    if not espeak_available():  # installer/test.sh installs it: a missing tool is a failure
-        pytest.fail("eSpeak NG is not installed (apt-get install espeak-ng libespeak-ng1)")
+    if missing := espeak_missing():  # installer/test.sh installs it: a missing tool fails
+        pytest.fail(missing)
     out = tmp_path_factory.mktemp("espeak-phones")
     bilabial_rich = [ESPEAK_SENTENCES[i] for i in (0, 2, 5)]  # bag, mother, Peter Piper
     clips = []
