@@ -3,8 +3,9 @@
 A phone loop (every English phone, silence and the model's two noise fillers, each a 3-state HMM
 with the acoustic model's transitions, joined by the bundled phone language model's bigram
 probabilities) is run
-forward-backward over the senone scores of a clip (:mod:`generators.rig.senone_scores`, reduced
-to two scores per phone state by :func:`phone_state_scores`). That
+forward-backward over two scores per phone state and frame (its context-independent senone and
+its best context-dependent one: :func:`~generators.rig.gaussian_scores.state_scores` from the
+model's Gaussians, or :func:`phone_state_scores` from a PocketSphinx senone log). That
 gives, for every 10 ms frame, the posterior probability of each phone. Summing it per viseme and
 taking the most probable viseme frame by frame maximises the expected viseme frame accuracy,
 which a single best phone path (Viterbi) does not: many phones share a mouth shape, and the

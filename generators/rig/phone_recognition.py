@@ -133,8 +133,7 @@ def recognise_phones(
         if phones and phones[-1].phone == label:
             t0 = phones.pop().start
         phones.append(PhonemeSegment(label, t0, t1))
-    frame_scores = [(start, count, score) for _, start, count, score in path]
-    return RecognitionResult(phones, frame_scores, len(scores))
+    return RecognitionResult(phones, _frame_scores(path), len(scores))
 
 
 def loop_scores(pcm: bytes) -> np.ndarray:
@@ -186,5 +185,9 @@ def recognise_lip_phones(
     n_frames = len(scores)
     phones = viseme_segments(posteriors, n_frames, closure_weight=settings.closure_weight)
     path = best_path(scores, PATH_SETTINGS, model)
-    frame_scores = [(start, count, score) for _, start, count, score in path]
-    return RecognitionResult(phones, frame_scores, n_frames, pause_frames(posteriors))
+    return RecognitionResult(phones, _frame_scores(path), n_frames, pause_frames(posteriors))
+
+
+def _frame_scores(path: list[tuple[int, int, int, float]]) -> list[tuple[int, int, float]]:
+    """``(start_frame, n_frames, score)`` of each phone of a :func:`best_path`."""
+    return [(start, count, score) for _, start, count, score in path]

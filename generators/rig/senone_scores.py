@@ -22,9 +22,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +33,6 @@ __all__ = [
     "REFERENCE_CONFIG",
     "SenoneLogDecoder",
     "read_senone_log",
-    "senone_decoder",
 ]
 
 REFERENCE_CONFIG = DecoderConfig(mode="phones", compallsen=True, ds=1, lw=1.0)
@@ -195,20 +192,3 @@ def _blocks(path: Path, n_senones: int, block: int) -> Iterator[np.ndarray]:
                 yield read_senone_log(head[:start] + chunk + f.read(), n_senones)
                 return
             yield table.reshape(-1, width)[:, 1:].astype(np.int16)
-
-
-_lock = threading.Lock()
-_decoders: dict[DecoderConfig, tuple[SenoneLogDecoder, threading.Lock]] = {}
-
-
-@contextmanager
-def senone_decoder(config: DecoderConfig, n_senones: int) -> Iterator[SenoneLogDecoder]:
-    """Borrow the shared senone-logging decoder for ``config`` (built on first use), exclusively."""
-    with _lock:
-        entry = _decoders.get(config)
-        if entry is None:
-            entry = (SenoneLogDecoder(config, n_senones), threading.Lock())
-            _decoders[config] = entry
-    dec, dec_lock = entry
-    with dec_lock:
-        yield dec
