@@ -410,7 +410,11 @@ afraid, surprised, disgusted, contemptuous, or a mix like 'nervous but hopeful'
     if not components:
         if unknown:
             word = unknown[0][1][0]
-            close = difflib.get_close_matches(word, lex.known_words(), n=1, cutoff=0.8)
+            close = (
+                difflib.get_close_matches(word, lex.known_words(), n=1, cutoff=0.8)
+                if typos  # a caller reading text, not a prompt typed, wants no spelling hints
+                else []
+            )
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise PromptError(f"unknown emotion {word!r}{hint}; {_suggestion_text(lex)}")
         raise PromptError(f"no emotion word in {prompt.strip()!r}; {_suggestion_text(lex)}")
@@ -454,8 +458,11 @@ def _read_unknown_words(
     out = list(components)
     rest = []
     for cl, words, pend in todo:  # a misspelt emotion word ("hapy", "furius")
-        cutoff = _TYPO if typos else 2.0  # a ratio never reaches 2: no typo reading
-        close = difflib.get_close_matches(" ".join(words), list(lex.words), n=1, cutoff=cutoff)
+        close = (
+            difflib.get_close_matches(" ".join(words), list(lex.words), n=1, cutoff=_TYPO)
+            if typos
+            else []
+        )
         if close:
             comp = _component(lex, lex.words[close[0]], pend, intensity)
             comp.clause = cl

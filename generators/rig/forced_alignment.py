@@ -5,6 +5,9 @@ alternative pronunciations and optional silences; pass 2 (``Decoder.set_alignmen
 the audio through the chosen phone sequence and returns phone and state boundaries with their
 acoustic scores.
 
+With a speaker adaptation (:mod:`~generators.rig.speaker_adaptation`) both passes run on a
+decoder of the clip's own whose Gaussian means the adaptation moves.
+
 For long clips two cheaper word-level passes help cut the clip into stretches:
 :func:`rough_align` places the words over the whole clip (Gaussians on every third frame), and
 :func:`flexible_align` finds which run of words a stretch holds when its first and last word
@@ -13,11 +16,14 @@ are known only approximately (a grammar with several entry and exit points).
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from generators.errors import TranscriptError
 from generators.rig.pronunciation import Pronouncer
-from generators.rig.sphinx import FRAME_RATE, DecoderConfig, decoder
+from generators.rig.speaker_adaptation import MeanTransform, write_transform
+from generators.rig.sphinx import FRAME_RATE, DecoderConfig, adapted_decoder, decoder
 from generators.take import PhonemeSegment
 
 __all__ = [
@@ -26,6 +32,7 @@ __all__ = [
     "WordSegment",
     "flexible_align",
     "force_align",
+    "pronunciations",
     "rough_align",
 ]
 
@@ -44,6 +51,7 @@ Every third frame's Gaussians (``ds=3``) and one pass only: about 0.008 s per se
 a fifth of the timing pass, with word boundaries within ~50 ms of the reference for three words
 in four; enough to tell which pause-separated stretch each word belongs to."""
 
+_MAX_VARIANTS = 32  # alternative pronunciations looked up per word
 _SILENCES = {"SIL", "<sil>", "<s>", "</s>", "(NULL)"}
 _GUESSED: set[str] = set()  # words this process added to the shared decoder dictionary
 
@@ -135,7 +143,11 @@ def _run(dec: object, pcm: bytes) -> None:
 
 
 def force_align(
-    pcm: bytes, words: list[str], *, config: DecoderConfig = ALIGN_CONFIG
+    pcm: bytes,
+    words: list[str],
+    *,
+    config: DecoderConfig = ALIGN_CONFIG,
+    adaptation: MeanTransform | None = None,
 ) -> AlignmentResult:
     """Align ``words`` to 16 kHz PCM audio.
 
@@ -148,6 +160,9 @@ def force_align(
         words missing from the dictionary get a guessed pronunciation.
     config
         Decoder settings.
+    adaptation
+        The clip's speaker adaptation (:mod:`~generators.rig.speaker_adaptation`): the passes
+        run on a decoder of their own whose model means it moves.
 
     Returns
     -------
@@ -160,52 +175,88 @@ def force_align(
     """
     if not words:
         raise TranscriptError("the transcript has no words; type what is said or omit it")
-    with decoder(config) as dec:
-        words, guessed = _register_words(dec, words)
-        try:
-            dec.set_align_text(" ".join(words))  # type: ignore[attr-defined]
-            _run(dec, pcm)
-            hyp = dec.hyp()  # type: ignore[attr-defined]
-            if hyp is None:
-                raise RuntimeError("no alignment path")
-            dec.set_alignment()  # type: ignore[attr-defined]
-            _run(dec, pcm)
-            alignment = dec.get_alignment()  # type: ignore[attr-defined]
-        except RuntimeError:
-            raise TranscriptError(
-                "transcript does not match the audio (it cannot be aligned); "
-                "check the transcript or omit it"
-            ) from None
-        n_frames = int(dec.n_frames())  # type: ignore[attr-defined]
-        phones: list[PhonemeSegment] = []
-        words_out: list[WordSegment] = []
-        scores: list[tuple[int, int, float]] = []
-        states: list[tuple[str, int, int, int]] = []
-        for w in alignment:
-            name = _base_word(w.name)
-            ws, wd = w.start, w.duration
-            words_out.append(WordSegment(name, ws / FRAME_RATE, (ws + wd) / FRAME_RATE))
-            is_sil = _is_filler(name)
-            for ph in w:
-                label = (
-                    "SIL"
-                    if is_sil or ph.name in _SILENCES or ph.name.startswith("+")
-                    else (ph.name)
+    if adaptation is None:
+        with decoder(config) as dec:
+            words, guessed = _register_words(dec, words)
+            return _align(dec, pcm, words, guessed)
+    with decoder(config) as shared:
+        words, guessed = _register_words(shared, words)
+        entries = _dictionary_entries(shared, words)
+    with tempfile.TemporaryDirectory(prefix="affect-align-") as tmp:
+        transform, dictionary = Path(tmp) / "mllr", Path(tmp) / "words.dict"
+        write_transform(adaptation, transform)
+        dictionary.write_text("\n".join(entries) + "\n", encoding="utf-8")
+        dec = adapted_decoder(config, transform, dictionary)
+    return _align(dec, pcm, words, guessed)
+
+
+def _dictionary_entries(dec: object, words: list[str]) -> list[str]:
+    """Dictionary lines of ``words``, every alternative pronunciation included."""
+    lines = []
+    for w in dict.fromkeys(words):
+        for k in range(1, _MAX_VARIANTS + 1):
+            name = w if k == 1 else f"{w}({k})"
+            phones = dec.lookup_word(name)  # type: ignore[attr-defined]
+            if phones is None:
+                break
+            lines.append(f"{name} {phones}")
+    return lines
+
+
+def _align(dec: object, pcm: bytes, words: list[str], guessed: list[str]) -> AlignmentResult:
+    """The two passes on ``dec`` (word level, then phone and state level)."""
+    try:
+        dec.set_align_text(" ".join(words))  # type: ignore[attr-defined]
+        _run(dec, pcm)
+        hyp = dec.hyp()  # type: ignore[attr-defined]
+        if hyp is None:
+            raise RuntimeError("no alignment path")
+        dec.set_alignment()  # type: ignore[attr-defined]
+        _run(dec, pcm)
+        alignment = dec.get_alignment()  # type: ignore[attr-defined]
+    except RuntimeError:
+        raise TranscriptError(
+            "transcript does not match the audio (it cannot be aligned); "
+            "check the transcript or omit it"
+        ) from None
+    n_frames = int(dec.n_frames())  # type: ignore[attr-defined]
+    phones: list[PhonemeSegment] = []
+    words_out: list[WordSegment] = []
+    scores: list[tuple[int, int, float]] = []
+    states: list[tuple[str, int, int, int]] = []
+    for w in alignment:
+        name = _base_word(w.name)
+        ws, wd = w.start, w.duration
+        words_out.append(WordSegment(name, ws / FRAME_RATE, (ws + wd) / FRAME_RATE))
+        is_sil = _is_filler(name)
+        for ph in w:
+            label = (
+                "SIL" if is_sil or ph.name in _SILENCES or ph.name.startswith("+") else ph.name
+            )
+            start, dur = int(ph.start), int(ph.duration)
+            scores.append((start, dur, float(ph.score)))
+            states.extend((ph.name, k, int(st.start), int(st.duration)) for k, st in enumerate(ph))
+            phones.append(
+                PhonemeSegment(
+                    label, start / FRAME_RATE, (start + dur) / FRAME_RATE, "" if is_sil else name
                 )
-                start, dur = int(ph.start), int(ph.duration)
-                scores.append((start, dur, float(ph.score)))
-                states.extend(
-                    (ph.name, k, int(st.start), int(st.duration)) for k, st in enumerate(ph)
-                )
-                phones.append(
-                    PhonemeSegment(
-                        label,
-                        start / FRAME_RATE,
-                        (start + dur) / FRAME_RATE,
-                        "" if is_sil else name,
-                    )
-                )
+            )
     return AlignmentResult(phones, words_out, scores, n_frames, guessed, states)
+
+
+def pronunciations(
+    words: list[str], *, config: DecoderConfig = ALIGN_CONFIG
+) -> list[tuple[str, ...]]:
+    """Each word's first pronunciation in the aligner's dictionary (guessed when missing).
+
+    Examples
+    --------
+    >>> pronunciations(["hello", "world"])
+    [('HH', 'AH', 'L', 'OW'), ('W', 'ER', 'L', 'D')]
+    """
+    with decoder(config) as dec:
+        _register_words(dec, words)
+        return [tuple(dec.lookup_word(w).split()) for w in words]  # type: ignore[attr-defined]
 
 
 def _word_pass(dec: object, pcm: bytes, words: list[str]) -> bool:

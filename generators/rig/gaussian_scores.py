@@ -35,8 +35,11 @@ __all__ = [
     "SCORE_UNIT_NATS",
     "TOP_GAUSSIANS",
     "MixtureModel",
+    "ModelGaussians",
     "features",
     "mixture_model",
+    "model_gaussians",
+    "one_blas_thread",
     "read_gaussians",
     "read_mixture_weights",
     "state_scores",
@@ -205,16 +208,40 @@ def _arrange(
     return MixtureModel(projection, weights, order, tuple(starts), ci_columns)
 
 
+@dataclass(frozen=True, eq=False)
+class ModelGaussians:
+    """The bundled model's parameters as stored.
+
+    Parameters
+    ----------
+    means, variances
+        ``(codebooks, streams, densities, dims)`` float64; variances floored as the decoder
+        floors them.
+    mixture_weights
+        ``(streams, densities, senones)`` uint8: minus the log weight, in score units.
+    """
+
+    means: np.ndarray
+    variances: np.ndarray
+    mixture_weights: np.ndarray
+
+
+@lru_cache(maxsize=1)
+def model_gaussians() -> ModelGaussians:
+    """The bundled model's Gaussians and mixture weights (read once, ~0.1 s)."""
+    folder = model_dir()
+    return ModelGaussians(
+        read_gaussians(folder / "means"),
+        np.maximum(read_gaussians(folder / "variances"), _VARIANCE_FLOOR),
+        read_mixture_weights(folder / "sendump"),
+    )
+
+
 @lru_cache(maxsize=1)
 def mixture_model() -> MixtureModel:
-    """The bundled model's Gaussians and weights (read once, ~0.1 s)."""
-    folder = model_dir()
-    return _arrange(
-        read_gaussians(folder / "means"),
-        read_gaussians(folder / "variances"),
-        read_mixture_weights(folder / "sendump"),
-        acoustic_model(),
-    )
+    """The bundled model's Gaussians and weights, arranged for block scoring."""
+    g = model_gaussians()
+    return _arrange(g.means, g.variances, g.mixture_weights, acoustic_model())
 
 
 def features(cepstra: np.ndarray) -> np.ndarray:
@@ -327,7 +354,7 @@ def state_scores(
     x = features(cepstra)
     n_states = mm.ci_columns.shape[1]
     out = np.empty((len(x), 2, mm.n_codebooks, n_states), dtype=np.float32)
-    with _one_blas_thread():
+    with one_blas_thread():
         for start in range(0, len(x), block):
             out[start : start + block] = _block_scores(x[start : start + block], mm)
     return out
@@ -340,6 +367,7 @@ def _blas_controller() -> object:
     return ThreadpoolController()
 
 
-def _one_blas_thread() -> AbstractContextManager[object]:
-    """The products here are small: more BLAS threads only spin (about twice the CPU time)."""
+def one_blas_thread() -> AbstractContextManager[object]:
+    """Limit BLAS to one thread: for products as small as the scoring's, more threads only
+    spin (about twice the CPU time)."""
     return _blas_controller().limit(limits=1, user_api="blas")  # type: ignore[attr-defined]

@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from importlib import metadata
 
 import numpy as np
@@ -141,6 +142,7 @@ def _engine(method: str) -> str:
     return f"pocketsphinx {_version()} (bundled en-US model)"
 
 
+@lru_cache(maxsize=1)
 def _version() -> str:
     try:
         return metadata.version("pocketsphinx")

@@ -1,9 +1,10 @@
 """The lip-sync analysis pass: audio (+ optional transcript) -> timed phones.
 
-With a transcript: normalise it; force-align it for the phone timings and check that it
-matches the audio by comparing the aligned path with free phone recognition on the same
-acoustic scores, rejecting a transcript that does not match
-(:mod:`~generators.rig.transcript_alignment`). A
+With a transcript: normalise it; force-align it for the phone timings, on the acoustic model
+adapted to the voice from a first, cheap placing of the words
+(:mod:`~generators.rig.speaker_adaptation`), and check that it matches the audio by comparing
+the aligned path with free phone recognition on the same acoustic scores, rejecting a
+transcript that does not match (:mod:`~generators.rig.transcript_alignment`). A
 clip longer than 30 s is aligned in pause-separated stretches, each checked on its own; a
 stretch whose words do not fit falls back to phone recognition and the diagnostics say so
 (:mod:`~generators.rig.long_alignment`). Without one: phone recognition alone.

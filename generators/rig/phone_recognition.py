@@ -136,8 +136,15 @@ def recognise_phones(
     return RecognitionResult(phones, _frame_scores(path), len(scores))
 
 
-def loop_scores(pcm: bytes) -> np.ndarray:
+def loop_scores(pcm: bytes, *, cep: np.ndarray | None = None) -> np.ndarray:
     """Every loop phone state's scores in every frame of 16 kHz PCM audio.
+
+    Parameters
+    ----------
+    pcm
+        16 kHz mono 16-bit PCM.
+    cep
+        The audio's :func:`~generators.rig.cepstra.cepstra`, when already computed.
 
     Returns
     -------
@@ -145,7 +152,7 @@ def loop_scores(pcm: bytes) -> np.ndarray:
         ``(frames, 2, len(LOOP_PHONES), n_states)`` (see
         :func:`~generators.rig.gaussian_scores.state_scores`).
     """
-    return loop_state_scores(state_scores(cepstra(pcm)))
+    return loop_state_scores(state_scores(cepstra(pcm) if cep is None else cep))
 
 
 def recognise_lip_phones(

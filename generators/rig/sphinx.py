@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -22,6 +23,7 @@ __all__ = [
     "FRAME_RATE",
     "SAMPLE_RATE",
     "DecoderConfig",
+    "adapted_decoder",
     "decoder",
     "log_to_nat",
     "pcm16",
@@ -120,6 +122,28 @@ def decoder(config: DecoderConfig) -> Iterator[object]:
     with dec_lock:
         dec.reinit_feat()  # type: ignore[attr-defined]  # forget the last clip's noise estimate
         yield dec
+
+
+def adapted_decoder(config: DecoderConfig, transform: Path, dictionary: Path) -> object:
+    """A decoder of its own, for one clip: the model adapted by an MLLR ``transform`` file.
+
+    Parameters
+    ----------
+    config
+        Decoder settings.
+    transform
+        PocketSphinx MLLR file (see :func:`~generators.rig.speaker_adaptation.write_transform`).
+    dictionary
+        A pronunciation dictionary holding the clip's words only: reading the full one takes
+        about 0.2 s, a few lines about 0.02 s (the model's own files are small).
+
+    Returns
+    -------
+    pocketsphinx.Decoder
+    """
+    import pocketsphinx
+
+    return pocketsphinx.Decoder(**config.options(), mllr=str(transform), dict=str(dictionary))
 
 
 DITHER_SEED: int = 16000

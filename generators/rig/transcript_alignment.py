@@ -1,13 +1,17 @@
 """A transcript aligned to one utterance, with the transcript check along the way.
 
-1. force-align the words (:func:`~generators.rig.forced_alignment.force_align`); no path at
-   all rejects the transcript;
-2. score every phone state of every frame in numpy and recognise phones freely on those scores
+1. score every phone state of every frame in numpy, place the transcript's phones on those
+   scores and adapt the acoustic model's means to the voice from the frames they cover
+   (:mod:`~generators.rig.speaker_adaptation`);
+2. force-align the words on the adapted model for the phone timings
+   (:func:`~generators.rig.forced_alignment.force_align`). When that finds no path the words
+   are aligned on the model as it is; no path at all rejects the transcript;
+3. recognise phones freely on the (unadapted) scores
    (:func:`~generators.rig.phone_recognition.recognise_phones`), then compare how well the
-   aligned path and the recognised one fit the same scores
+   aligned path and the recognised one fit those same scores
    (:func:`~generators.rig.transcript_check.transcript_fit`,
    :func:`~generators.rig.transcript_check.score_ratio`);
-3. measure how much loud audio the alignment leaves as silence
+4. measure how much loud audio the alignment leaves as silence
    (:func:`~generators.rig.transcript_check.untranscribed_speech`).
 
 The scores stay with the result, so a rejected stretch of a long clip gets its lip timeline
@@ -27,9 +31,12 @@ import numpy as np
 
 from generators.errors import TranscriptError
 from generators.progress import CancelToken, NullProgress, ProgressSink
+from generators.rig.cepstra import cepstra
 from generators.rig.energy import EnergyEnvelope
-from generators.rig.forced_alignment import AlignmentResult, force_align
+from generators.rig.forced_alignment import AlignmentResult, force_align, pronunciations
+from generators.rig.gaussian_scores import features
 from generators.rig.phone_recognition import RecognitionResult, loop_scores, recognise_phones
+from generators.rig.speaker_adaptation import mean_transform, transcript_states
 from generators.rig.transcript_check import (
     MAX_SCORE_RATIO,
     PARTIAL_SCORE_RATIO,
@@ -78,7 +85,9 @@ class CheckedAlignment:
         Share of the speech aligned to silence (``None``: no path).
     scores
         The audio's loop phone state scores
-        (:func:`~generators.rig.phone_recognition.loop_scores`; ``None``: no path).
+        (:func:`~generators.rig.phone_recognition.loop_scores`; ``None`` when not computed).
+    adapted
+        Whether the timings come from the model adapted to the voice.
     """
 
     reason: str
@@ -88,6 +97,7 @@ class CheckedAlignment:
     ratio: float | None = None
     untranscribed: float | None = None
     scores: np.ndarray | None = None
+    adapted: bool = False
 
     @property
     def matches(self) -> bool:
@@ -107,12 +117,14 @@ class CheckedAlignment:
         Examples
         --------
         >>> CheckedAlignment("the words do not fit the sounds", score=float("-inf")).diagnostics()
-        {'alignment_score': None, 'score_ratio': None, 'untranscribed_speech': None}
+        {'alignment_score': None, 'score_ratio': None, 'untranscribed_speech': None, \
+'speaker_adapted': False}
         """
         return {
             "alignment_score": _rounded(self.score, 2),
             "score_ratio": _rounded(self.ratio, 3),
             "untranscribed_speech": _rounded(self.untranscribed, 3),
+            "speaker_adapted": self.adapted,
         }
 
 
@@ -162,20 +174,34 @@ def align_with_check(
     """
     sink = progress or NullProgress()
     token = cancel or CancelToken()
-    sink.report(0.0, f"aligning {len(words)} words to the audio")
-    try:
-        alignment = force_align(pcm, words)
-    except TranscriptError:
-        return CheckedAlignment(NO_ALIGNMENT)
+    sink.report(0.0, "adapting the acoustic model to the voice")
+    cep = cepstra(pcm)
+    scores = loop_scores(pcm, cep=cep)
+    placed = transcript_states(pronunciations(words), scores)
+    adaptation = mean_transform(features(cep), placed)
     token.raise_if_cancelled()
-    sink.report(0.55, "recognising phones for comparison")
-    scores = loop_scores(pcm)
+    sink.report(0.4, f"aligning {len(words)} words to the audio")
+    try:
+        alignment = force_align(pcm, words, adaptation=adaptation)
+        adapted = adaptation is not None
+    except TranscriptError:
+        if adaptation is None:
+            return CheckedAlignment(NO_ALIGNMENT, scores=scores)
+        try:  # the adapted model found no path: the model as it is decides
+            alignment = force_align(pcm, words)
+        except TranscriptError:
+            return CheckedAlignment(NO_ALIGNMENT, scores=scores)
+        adapted = False
+    token.raise_if_cancelled()
+    sink.report(0.8, "recognising phones for comparison")
     recognition = recognise_phones(pcm, scores=scores)
     fit = transcript_fit(alignment, scores)
     ratio = score_ratio(fit, recognition)
     untranscribed = untranscribed_speech(alignment, envelope)
     check = TranscriptCheck(fit, ratio, untranscribed, partial_ratio, max_ratio)
     if not check.matches:
-        return CheckedAlignment(check.reason, None, recognition, fit, ratio, untranscribed, scores)
+        return CheckedAlignment(
+            check.reason, None, recognition, fit, ratio, untranscribed, scores, adapted
+        )
     sink.report(1.0, "transcript aligned")
-    return CheckedAlignment("", alignment, recognition, fit, ratio, untranscribed, scores)
+    return CheckedAlignment("", alignment, recognition, fit, ratio, untranscribed, scores, adapted)

@@ -23,7 +23,7 @@ from generators.errors import Cancelled, TranscriptError
 from generators.progress import CancelToken
 from generators.rig import lipsync
 from generators.rig.energy import energy_envelope
-from generators.rig.forced_alignment import WordSegment, flexible_align, force_align, rough_align
+from generators.rig.forced_alignment import WordSegment, flexible_align, rough_align
 from generators.rig.generator import RigAnalysis, RigGenerator
 from generators.rig.lipsync import FORCED_ALIGNMENT, analyse_speech
 from generators.rig.long_alignment import (
@@ -36,6 +36,7 @@ from generators.rig.long_alignment import (
 from generators.rig.pronunciation import ARPABET
 from generators.rig.sphinx import pcm16
 from generators.rig.text_normalise import normalise_transcript
+from generators.rig.transcript_alignment import align_with_check
 from generators.rig.voice_activity import (
     HANGOVER_S,
     MAX_CHUNK_S,
@@ -382,7 +383,9 @@ def test_short_clips_keep_the_single_utterance_path(evaldata: Path, monkeypatch)
 
     monkeypatch.setattr(lipsync, "align_long_clip", never)
     result = analyse_speech(clip.audio, clip.transcript)
-    expected = force_align(pcm16(clip.audio), words)
+    checked = align_with_check(pcm16(clip.audio), words, energy_envelope(clip.audio))
+    expected = checked.raise_if_mismatched()
+    assert checked.adapted
     # The same phones, each boundary moved onto the frame centre.
     assert [p.phone for p in result.phonemes] == [p.phone for p in expected.phones]
     assert [w.word for w in result.words] == [w.word for w in expected.words]

@@ -84,7 +84,9 @@ def test_changing_a_vowel_to_pp_closes_the_lips_there_and_only_there(setup) -> N
 
     fixed = corrected(setup, lambda tl: set_viseme(tl, i, "PP"))
     after = fixed.curves.sample(mid)
-    assert after[CLOSE] == pytest.approx(PP_CLOSE, rel=0.25)  # at the p/b/m target
+    # lips shut: mouthClose cancels the jaw's opening, which is held near the p/b/m target
+    assert after[CLOSE] == pytest.approx(after[JAW], abs=0.01)
+    assert 0.75 * PP_CLOSE <= after[CLOSE] <= 2 * PP_CLOSE
     assert after[CLOSE] > 3 * before[CLOSE] + 0.01
     assert after[JAW] < 0.5 * before[JAW]
     away = far_from(fixed, seg.start, seg.end)
@@ -195,13 +197,21 @@ def test_mouth_cues_follow_the_corrections(setup) -> None:
 def test_a_nudged_boundary_extends_the_phone_shape(setup) -> None:
     take = setup[3]
     timeline = setup[1].viseme_timeline()
-    k = next(k for k, s in enumerate(timeline) if k and s.viseme == "PP")
+    analysed = mouth_cues(take.visemes, take.duration)
+    # the longest p/b/m whose closed cue starts with it (after a short sound that sound's cue
+    # is held to its minimum length, into the closure; a short closure keeps its cue's)
+    k = max(
+        (
+            k
+            for k, s in enumerate(timeline)
+            if k and s.viseme == "PP" and _shape_at(analysed, s.start + 0.015) == "A"
+        ),
+        key=lambda k: timeline[k].end - timeline[k].start,
+    )
     old = timeline[k].start
     cues = mouth_cues(
         corrected(setup, lambda tl: move_boundary(tl, k, old + 0.03)).visemes, take.duration
     )
-    analysed = mouth_cues(take.visemes, take.duration)
-    assert _shape_at(analysed, old + 0.015) == "A"
     # the viseme before the boundary now lasts longer, with its own phone's shape
     assert _shape_at(cues, old + 0.015) == _shape_at(cues, old - 0.015) != "A"
     assert _shape_at(cues, old + 0.045) == "A"
