@@ -6,7 +6,8 @@ the audio through the chosen phone sequence and returns phone and state boundari
 acoustic scores.
 
 With a speaker adaptation (:mod:`~generators.rig.speaker_adaptation`) both passes run on a
-decoder of the clip's own whose Gaussian means the adaptation moves.
+decoder of the clip's own whose Gaussian means the adaptation moves; :func:`word_path` is the
+cheap word-level pass the adaptation starts from.
 
 For long clips two cheaper word-level passes help cut the clip into stretches:
 :func:`rough_align` places the words over the whole clip (Gaussians on every third frame), and
@@ -32,8 +33,8 @@ __all__ = [
     "WordSegment",
     "flexible_align",
     "force_align",
-    "pronunciations",
     "rough_align",
+    "word_path",
 ]
 
 ALIGN_CONFIG = DecoderConfig(mode="align", beam=1e-200, pbeam=1e-200, wbeam=1e-150)
@@ -244,19 +245,44 @@ def _align(dec: object, pcm: bytes, words: list[str], guessed: list[str]) -> Ali
     return AlignmentResult(phones, words_out, scores, n_frames, guessed, states)
 
 
-def pronunciations(
-    words: list[str], *, config: DecoderConfig = ALIGN_CONFIG
-) -> list[tuple[str, ...]]:
-    """Each word's first pronunciation in the aligner's dictionary (guessed when missing).
+def word_path(
+    pcm: bytes, words: list[str], *, config: DecoderConfig = ROUGH_CONFIG
+) -> list[tuple[tuple[str, ...], int, int]] | None:
+    """Where each word and pause is, from one word-level pass (for the speaker adaptation).
 
-    Examples
-    --------
-    >>> pronunciations(["hello", "world"])
-    [('HH', 'AH', 'L', 'OW'), ('W', 'ER', 'L', 'D')]
+    Parameters
+    ----------
+    pcm
+        16 kHz mono 16-bit PCM.
+    words
+        Normalised words (at least one).
+    config
+        Decoder settings (by default those of :func:`rough_align`: every third frame's
+        Gaussians, about half the cost of the timing pass's first pass; the adaptation needs
+        only roughly placed words).
+
+    Returns
+    -------
+    list of (phones, start_frame, end_frame) or None
+        Each word with the phones of the pronunciation the pass chose, each pause (``()``),
+        in order (noise fillers are left out: what they cover is neither); ``None`` when no
+        path fits.
     """
+    if not words:
+        return None
     with decoder(config) as dec:
-        _register_words(dec, words)
-        return [tuple(dec.lookup_word(w).split()) for w in words]  # type: ignore[attr-defined]
+        if not _word_pass(dec, pcm, words) or dec.hyp() is None:  # type: ignore[attr-defined]
+            return None
+        out: list[tuple[tuple[str, ...], int, int]] = []
+        for s in dec.seg() or []:  # type: ignore[attr-defined]
+            start, end = int(s.start_frame), int(s.end_frame) + 1
+            if s.word in _SILENCES:
+                out.append(((), start, end))
+            elif not _is_filler(s.word):
+                phones = dec.lookup_word(s.word)  # type: ignore[attr-defined]
+                if phones:
+                    out.append((tuple(phones.split()), start, end))
+    return out
 
 
 def _word_pass(dec: object, pcm: bytes, words: list[str]) -> bool:

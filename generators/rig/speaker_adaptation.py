@@ -7,9 +7,12 @@ as references, runs a speaker-adapted second pass). Here the adaptation is maxim
 linear regression of the Gaussian means, the transform PocketSphinx applies itself when
 given one (``-mllr``):
 
-1. :func:`transcript_states` places the transcript's phones on the numpy senone scores the
-   transcript check computes anyway (a Viterbi through the words' HMM states, a pause allowed
-   between words), at no cost worth counting;
+1. a cheap word-level pass (:func:`~generators.rig.forced_alignment.word_path`, every
+   third frame) places the words and the pauses between them, and :func:`path_states` splits
+   each word among its phones' HMM states on the numpy senone scores the transcript check
+   computes anyway. Speech the transcript leaves out stays with the pass's pauses and noise
+   fillers instead of being forced onto the words, so a transcript missing words does not
+   bend the model towards it (the check measures that speech);
 2. :func:`mean_transform` finds, per feature stream, the affine map of every Gaussian mean
    ``mu -> A mu + b`` that makes those frames most likely (the closed form for diagonal
    covariances, one regression class), pulled towards no change by
@@ -19,21 +22,18 @@ given one (``-mllr``):
 
 On the benchmark's real speech this moves the phones' timing closer to the references on every
 clip (viseme frame accuracy 0.740 -> 0.754, see ``docs/benchmarks.md``), and on eSpeak speech
-with exact timings too (0.791 -> 0.81), for about 0.005 s of CPU per second of audio more (the
-cheap word pass, the estimate and the adapted decoder's start, against the timing pass's first
-pass on the unadapted model that it replaces).
+with exact timings too (0.791 -> 0.810), for about 0.02-0.03 s of CPU per second of audio on
+3 s lines (the word pass, the estimate and the adapted decoder's start).
 
 Examples
 --------
 >>> import numpy as np
 >>> from generators.rig.acoustic_model import acoustic_model
 >>> from generators.rig.phone_posteriors import LOOP_PHONES
->>> scores = np.full((12, 2, len(LOOP_PHONES), acoustic_model().n_states), 50.0, "f4")
->>> scores[:3, :, LOOP_PHONES.index("SIL")] = 0.0  # a pause, then "ah"
->>> scores[3:, :, LOOP_PHONES.index("AA")] = 0.0
->>> [(p, k, start, n) for p, k, start, n in transcript_states([("AA",)], scores)]
-[('SIL', 0, 0, 1), ('SIL', 1, 1, 1), ('SIL', 2, 2, 1), ('AA', 0, 3, 1), ('AA', 1, 4, 7), \
-('AA', 2, 11, 1)]
+>>> scores = np.full((9, 2, len(LOOP_PHONES), acoustic_model().n_states), 50.0, "f4")
+>>> scores[:, :, LOOP_PHONES.index("AA"), 1] = 0.0  # the vowel's middle state fits best
+>>> path_states([(("HH", "AA"), 0, 9)], scores)[:2]
+[('HH', 0, 0, 1), ('HH', 1, 1, 1)]
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from generators.rig.gaussian_scores import (
     model_gaussians,
     one_blas_thread,
 )
-from generators.rig.phone_posteriors import LOOP_PHONES
+from generators.rig.phone_posteriors import LOOP_PHONES, PosteriorSettings, mixed_scores
 
 __all__ = [
     "ITERATIONS",
@@ -59,7 +59,7 @@ __all__ = [
     "PRIOR_FRAMES",
     "MeanTransform",
     "mean_transform",
-    "transcript_states",
+    "path_states",
     "write_transform",
 ]
 
@@ -74,6 +74,8 @@ ITERATIONS: int = 1
 
 MIN_FRAMES: int = 50
 """Fewer aligned frames than this and no transform is estimated."""
+
+_SPLIT_SETTINGS = PosteriorSettings(acoustic_scale=1.0, lm_weight=1.0)  # the check's mix
 
 _NEGLIGIBLE_OCCUPANCY = 1e-3  # frames: a Gaussian this little used adds nothing to the sums
 
@@ -100,97 +102,75 @@ class MeanTransform:
         return np.einsum("sij,csdj->csdi", a, means) + b[None, :, None, :]
 
 
-def transcript_states(
-    pronunciations: Sequence[Sequence[str]], scores: np.ndarray
+def path_states(
+    words: Sequence[tuple[Sequence[str], int, int]], scores: np.ndarray
 ) -> list[tuple[str, int, int, int]]:
-    """The transcript's phones placed on the scores: the best path through the words' states.
+    """Each placed word's frames split among its phones' HMM states (left to right, best fit).
 
     Parameters
     ----------
-    pronunciations
-        Each word's phones, in order (at least one word).
+    words
+        ``(phones, start_frame, end_frame)`` of each word in order
+        (:func:`~generators.rig.forced_alignment.word_path`); a word with no phones is a pause
+        (silence's middle state over its frames).
     scores
         ``(frames, 2, len(LOOP_PHONES), n_states)`` loop state scores
-        (:func:`~generators.rig.phone_recognition.loop_scores`); each state's best
-        context-dependent senone is its emission, the model's HMM transitions join the states.
+        (:func:`~generators.rig.phone_recognition.loop_scores`); each state's emission mixes
+        its context-independent and best context-dependent senones as the transcript check
+        does, the model's HMM transitions join the states.
 
     Returns
     -------
     list of (phone, state, start_frame, n_frames)
-        As :attr:`~generators.rig.forced_alignment.AlignmentResult.states`, covering every
-        frame; a pause (``"SIL"``) may stand before, between and after the words, neither
-        favoured nor penalised. Empty when the clip has too few frames for the phones.
+        As :attr:`~generators.rig.forced_alignment.AlignmentResult.states`. A word shorter
+        than its states has its frames spread over them evenly.
     """
     model = acoustic_model()
     n_states = model.n_states
     loop_index = {p: k for k, p in enumerate(LOOP_PHONES)}
-    silence = loop_index["SIL"]
-    chain, pause_after = [silence], [True]  # phone, and whether it is an optional pause
-    for phones in pronunciations:
-        for p in phones:
-            chain.append(loop_index[p])
-            pause_after.append(False)
-        chain.append(silence)
-        pause_after.append(True)
-    rows = np.array([model.phones.index(LOOP_PHONES[k]) for k in chain])
-    emissions = -scores[:, 1, chain].astype(np.float64) * SCORE_UNIT_NATS  # (frames, phones, st)
-    path = _transcript_path(
-        emissions, model.log_stay[rows], model.log_advance[rows], np.array(pause_after)
-    )
-    states: list[tuple[str, int, int, int]] = []
-    if path is None:
-        return states
-    cuts = np.flatnonzero(np.diff(path)) + 1
-    for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(path)], strict=True):
-        k = int(path[a])
-        states.append((LOOP_PHONES[chain[k // n_states]], k % n_states, int(a), int(b - a)))
-    return states
+    rows = np.array([model.phones.index(p) for p in LOOP_PHONES])
+    stay, advance = model.log_stay[rows], model.log_advance[rows]
+    out: list[tuple[str, int, int, int]] = []
+    for phones, start, end in words:
+        end = min(end, len(scores))
+        if end <= start:
+            continue
+        if not phones:
+            out.append(("SIL", 1, start, end - start))
+            continue
+        chain = np.array([loop_index[p] for p in phones])
+        emissions = -mixed_scores(scores[start:end, :, chain], _SPLIT_SETTINGS) * SCORE_UNIT_NATS
+        path = _chain_path(emissions, stay[chain], advance[chain])
+        cuts = np.flatnonzero(np.diff(path)) + 1
+        for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(path)], strict=True):
+            k = int(path[a])
+            out.append((phones[k // n_states], k % n_states, start + int(a), int(b - a)))
+    return out
 
 
-def _transcript_path(
-    emissions: np.ndarray, stay: np.ndarray, advance: np.ndarray, is_pause: np.ndarray
-) -> np.ndarray | None:
-    """Viterbi through a left-to-right chain of phone HMMs whose pauses may be skipped.
-
-    ``emissions`` is ``(frames, phones, states)``; the chain starts in its first phone's first
-    state or, skipping a leading pause, the next phone's, and ends in its last phone's last
-    state or, skipping a trailing pause, the phone's before.
-    """
+def _chain_path(emissions: np.ndarray, stay: np.ndarray, advance: np.ndarray) -> np.ndarray:
+    """Viterbi through a left-to-right chain of phone HMMs, from its first state to its last
+    (``emissions`` is ``(frames, phones, states)``)."""
     n, n_phones, n_states = emissions.shape
     total = n_phones * n_states
+    if n < total:
+        return np.minimum(np.arange(n) * total // n, total - 1)
     e = emissions.reshape(n, total)
-    log_stay, log_advance = stay.reshape(total), advance.reshape(total)
-    # a skip enters phone k's first state from phone k - 2's last when phone k - 1 is a pause
-    into = np.array([k * n_states for k in range(2, n_phones) if is_pause[k - 1]], dtype=int)
-    origin = into - n_states - 1
+    log_stay, log_advance = stay.reshape(total), advance.reshape(total)[:-1]
     delta = np.full(total, -np.inf)
     delta[0] = e[0, 0]
-    if is_pause[0] and n_phones > 1:
-        delta[n_states] = e[0, n_states]
-    step = np.zeros((n, total), dtype=np.int8)  # 0 stay, 1 advance, 2 skip a pause
+    moved = np.zeros((n, total), dtype=bool)
     for t in range(1, n):
-        best = delta + log_stay
         come = np.full(total, -np.inf)
-        come[1:] = delta[:-1] + log_advance[:-1]
-        moved = come > best
-        best = np.where(moved, come, best)
-        skip = delta[origin] + log_advance[origin]
-        jumped = skip > best[into]
-        best[into] = np.where(jumped, skip, best[into])
-        step[t] = moved
-        step[t, into[jumped]] = 2
-        delta = best + e[t]
-    last = total - 1
-    if is_pause[-1] and n_phones > 1 and delta[last - n_states] > delta[last]:
-        last -= n_states
-    if not np.isfinite(delta[last]):
-        return None  # fewer frames than states
+        come[1:] = delta[:-1] + log_advance
+        keep = delta + log_stay
+        moved[t] = come > keep
+        delta = np.where(moved[t], come, keep) + e[t]
     path = np.empty(n, dtype=np.int64)
-    state = last
-    back = {0: 0, 1: 1, 2: n_states + 1}
+    state = total - 1
     for t in range(n - 1, -1, -1):
         path[t] = state
-        state -= back[int(step[t, state])]
+        state -= int(moved[t, state])
     return path
 
 

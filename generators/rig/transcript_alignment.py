@@ -1,11 +1,13 @@
 """A transcript aligned to one utterance, with the transcript check along the way.
 
-1. score every phone state of every frame in numpy, place the transcript's phones on those
-   scores and adapt the acoustic model's means to the voice from the frames they cover
-   (:mod:`~generators.rig.speaker_adaptation`);
+1. place the words with one cheap word-level pass
+   (:func:`~generators.rig.forced_alignment.word_path`), score every phone state of every
+   frame in numpy, and adapt the acoustic model's means to the voice from the frames the
+   words cover (:mod:`~generators.rig.speaker_adaptation`);
 2. force-align the words on the adapted model for the phone timings
-   (:func:`~generators.rig.forced_alignment.force_align`). When that finds no path the words
-   are aligned on the model as it is; no path at all rejects the transcript;
+   (:func:`~generators.rig.forced_alignment.force_align`). When the cheap pass finds no path
+   or the adapted one fails, the words are aligned on the model as it is; no path at all
+   rejects the transcript;
 3. recognise phones freely on the (unadapted) scores
    (:func:`~generators.rig.phone_recognition.recognise_phones`), then compare how well the
    aligned path and the recognised one fit those same scores
@@ -33,10 +35,10 @@ from generators.errors import TranscriptError
 from generators.progress import CancelToken, NullProgress, ProgressSink
 from generators.rig.cepstra import cepstra
 from generators.rig.energy import EnergyEnvelope
-from generators.rig.forced_alignment import AlignmentResult, force_align, pronunciations
+from generators.rig.forced_alignment import AlignmentResult, force_align, word_path
 from generators.rig.gaussian_scores import features
 from generators.rig.phone_recognition import RecognitionResult, loop_scores, recognise_phones
-from generators.rig.speaker_adaptation import mean_transform, transcript_states
+from generators.rig.speaker_adaptation import mean_transform, path_states
 from generators.rig.transcript_check import (
     MAX_SCORE_RATIO,
     PARTIAL_SCORE_RATIO,
@@ -174,24 +176,36 @@ def align_with_check(
     """
     sink = progress or NullProgress()
     token = cancel or CancelToken()
-    sink.report(0.0, "adapting the acoustic model to the voice")
-    cep = cepstra(pcm)
-    scores = loop_scores(pcm, cep=cep)
-    placed = transcript_states(pronunciations(words), scores)
-    adaptation = mean_transform(features(cep), placed)
+    sink.report(0.0, f"placing {len(words)} words in the audio")
+    placed = word_path(pcm, words)
     token.raise_if_cancelled()
-    sink.report(0.4, f"aligning {len(words)} words to the audio")
-    try:
-        alignment = force_align(pcm, words, adaptation=adaptation)
-        adapted = adaptation is not None
-    except TranscriptError:
-        if adaptation is None:
-            return CheckedAlignment(NO_ALIGNMENT, scores=scores)
-        try:  # the adapted model found no path: the model as it is decides
+    if placed is None:  # the cheap pass found no path: the timing pass decides, unadapted
+        sink.report(0.2, f"aligning {len(words)} words to the audio")
+        try:
             alignment = force_align(pcm, words)
         except TranscriptError:
-            return CheckedAlignment(NO_ALIGNMENT, scores=scores)
+            return CheckedAlignment(NO_ALIGNMENT)
         adapted = False
+        token.raise_if_cancelled()
+        scores = loop_scores(pcm)
+    else:
+        sink.report(0.2, "adapting the acoustic model to the voice")
+        cep = cepstra(pcm)
+        scores = loop_scores(pcm, cep=cep)
+        adaptation = mean_transform(features(cep), path_states(placed, scores))
+        token.raise_if_cancelled()
+        sink.report(0.45, f"aligning {len(words)} words to the audio")
+        try:
+            alignment = force_align(pcm, words, adaptation=adaptation)
+            adapted = adaptation is not None
+        except TranscriptError:
+            if adaptation is None:
+                return CheckedAlignment(NO_ALIGNMENT, scores=scores)
+            try:  # the adapted model found no path: the model as it is decides
+                alignment = force_align(pcm, words)
+            except TranscriptError:
+                return CheckedAlignment(NO_ALIGNMENT, scores=scores)
+            adapted = False
     token.raise_if_cancelled()
     sink.report(0.8, "recognising phones for comparison")
     recognition = recognise_phones(pcm, scores=scores)

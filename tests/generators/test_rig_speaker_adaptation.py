@@ -15,7 +15,7 @@ from generators.errors import TranscriptError
 from generators.rig import transcript_alignment
 from generators.rig.acoustic_model import acoustic_model
 from generators.rig.energy import energy_envelope
-from generators.rig.forced_alignment import force_align, pronunciations
+from generators.rig.forced_alignment import force_align, word_path
 from generators.rig.gaussian_scores import SCORE_UNIT_NATS, model_gaussians
 from generators.rig.phone_posteriors import LOOP_PHONES
 from generators.rig.phone_recognition import loop_scores
@@ -23,7 +23,7 @@ from generators.rig.speaker_adaptation import (
     MIN_FRAMES,
     MeanTransform,
     mean_transform,
-    transcript_states,
+    path_states,
     write_transform,
 )
 from generators.rig.sphinx import pcm16
@@ -159,20 +159,21 @@ def test_an_identity_transform_aligns_as_the_model_itself(mary: tuple) -> None:
     assert [s for *_, s in moved.frame_scores] != [s for *_, s in plain.frame_scores]
 
 
-def test_the_transcript_is_placed_state_by_state_where_the_aligner_puts_it(mary: tuple) -> None:
+def test_each_placed_word_is_split_into_its_states_in_order(mary: tuple) -> None:
     pcm, words, _ = mary
-    spoken = pronunciations(words)
+    placed = word_path(pcm, words)
+    assert placed is not None
+    assert [len(p) > 0 for p, _, _ in placed].count(True) == len(words)
     scores = loop_scores(pcm)
-    states = transcript_states(spoken, scores)
-    # every frame once, in order
-    assert states[0][2] == 0 and sum(n for *_, n in states) == len(scores)
-    assert all(a[2] + a[3] == b[2] for a, b in zip(states, states[1:], strict=False))
-    # the words' phones in order, each through its three states; only pauses between them
-    phones = [(p, k) for p, k, _, _ in states if p != "SIL"]
-    expected = [(p, k) for word in spoken for p in word for k in range(3)]
-    merged = [pk for i, pk in enumerate(phones) if i == 0 or phones[i - 1] != pk]
-    assert merged == expected
-    # close to where the decoder's own alignment puts them
+    states = path_states(placed, scores)
+    for phones, start, end in placed:
+        inside = [s for s in states if start <= s[2] < end]
+        assert sum(s[3] for s in inside) == min(end, len(scores)) - start  # every frame once
+        assert all(a[2] + a[3] == b[2] for a, b in zip(inside, inside[1:], strict=False))
+        if phones and end - start >= 3 * len(phones):
+            # left to right, every state of every phone once, in order
+            assert [(p, k) for p, k, _, _ in inside] == [(p, k) for p in phones for k in range(3)]
+    # the split lands close to where the decoder's own state-level pass puts the phones
     aligned = force_align(pcm, words)
     mine = np.full(len(scores), "", dtype=object)
     theirs = np.full(len(scores), "", dtype=object)
@@ -180,12 +181,14 @@ def test_the_transcript_is_placed_state_by_state_where_the_aligner_puts_it(mary:
         mine[start : start + n] = p
     for p, _, start, n in aligned.states:
         theirs[start : start + n] = "SIL" if p.startswith("+") else p
-    assert np.mean(mine == theirs) > 0.8
+    assert np.mean(mine == theirs) > 0.7
 
 
-def test_too_few_frames_for_the_phones_place_nothing() -> None:
+def test_a_word_shorter_than_its_states_is_spread_over_them() -> None:
     scores = np.zeros((5, 2, len(LOOP_PHONES), 3), dtype=np.float32)  # 5 frames, 12 states
-    assert transcript_states([("HH", "AH", "L", "OW")], scores) == []
+    states = path_states([(("HH", "AH", "L", "OW"), 0, 5)], scores)
+    assert sum(n for *_, n in states) == 5
+    assert [p for p, *_ in states][0] == "HH" and [p for p, *_ in states][-1] == "OW"
 
 
 def test_the_transcript_alignment_runs_on_the_adapted_model(mary: tuple) -> None:
