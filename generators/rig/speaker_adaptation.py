@@ -51,7 +51,12 @@ from generators.rig.gaussian_scores import (
     model_gaussians,
     one_blas_thread,
 )
-from generators.rig.phone_posteriors import LOOP_PHONES, PosteriorSettings, mixed_scores
+from generators.rig.phone_posteriors import (
+    LOOP_PHONES,
+    PosteriorSettings,
+    loop_transitions,
+    mixed_scores,
+)
 
 __all__ = [
     "ITERATIONS",
@@ -78,7 +83,6 @@ MIN_FRAMES: int = 50
 _SPLIT_SETTINGS = PosteriorSettings(acoustic_scale=1.0, lm_weight=1.0)  # the check's mix
 
 _NEGLIGIBLE_OCCUPANCY = 1e-3  # frames: a Gaussian this little used adds nothing to the sums
-
 
 
 @dataclass(frozen=True)
@@ -125,11 +129,9 @@ def path_states(
         As :attr:`~generators.rig.forced_alignment.AlignmentResult.states`. A word shorter
         than its states has its frames spread over them evenly.
     """
-    model = acoustic_model()
-    n_states = model.n_states
+    n_states = acoustic_model().n_states
     loop_index = {p: k for k, p in enumerate(LOOP_PHONES)}
-    rows = np.array([model.phones.index(p) for p in LOOP_PHONES])
-    stay, advance = model.log_stay[rows], model.log_advance[rows]
+    moves = loop_transitions(_SPLIT_SETTINGS)
     out: list[tuple[str, int, int, int]] = []
     for phones, start, end in words:
         end = min(end, len(scores))
@@ -140,7 +142,7 @@ def path_states(
             continue
         chain = np.array([loop_index[p] for p in phones])
         emissions = -mixed_scores(scores[start:end, :, chain], _SPLIT_SETTINGS) * SCORE_UNIT_NATS
-        path = _chain_path(emissions, stay[chain], advance[chain])
+        path = _chain_path(emissions, moves.log_stay[chain], moves.log_advance[chain])
         cuts = np.flatnonzero(np.diff(path)) + 1
         for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(path)], strict=True):
             k = int(path[a])

@@ -38,7 +38,7 @@ from generators.rig.energy import EnergyEnvelope
 from generators.rig.forced_alignment import AlignmentResult, force_align, word_path
 from generators.rig.gaussian_scores import features
 from generators.rig.phone_recognition import RecognitionResult, loop_scores, recognise_phones
-from generators.rig.speaker_adaptation import mean_transform, path_states
+from generators.rig.speaker_adaptation import MeanTransform, mean_transform, path_states
 from generators.rig.transcript_check import (
     MAX_SCORE_RATIO,
     PARTIAL_SCORE_RATIO,
@@ -179,34 +179,20 @@ def align_with_check(
     sink.report(0.0, f"placing {len(words)} words in the audio")
     placed = word_path(pcm, words)
     token.raise_if_cancelled()
-    if placed is None:  # the cheap pass found no path: the timing pass decides, unadapted
-        sink.report(0.2, f"aligning {len(words)} words to the audio")
-        try:
-            alignment = force_align(pcm, words)
-        except TranscriptError:
-            return CheckedAlignment(NO_ALIGNMENT)
-        adapted = False
-        token.raise_if_cancelled()
-        scores = loop_scores(pcm)
-    else:
+    scores, adaptation = None, None
+    if placed is not None:  # else the timing pass decides on the model as it is
         sink.report(0.2, "adapting the acoustic model to the voice")
         cep = cepstra(pcm)
         scores = loop_scores(pcm, cep=cep)
         adaptation = mean_transform(features(cep), path_states(placed, scores))
         token.raise_if_cancelled()
-        sink.report(0.45, f"aligning {len(words)} words to the audio")
-        try:
-            alignment = force_align(pcm, words, adaptation=adaptation)
-            adapted = adaptation is not None
-        except TranscriptError:
-            if adaptation is None:
-                return CheckedAlignment(NO_ALIGNMENT, scores=scores)
-            try:  # the adapted model found no path: the model as it is decides
-                alignment = force_align(pcm, words)
-            except TranscriptError:
-                return CheckedAlignment(NO_ALIGNMENT, scores=scores)
-            adapted = False
+    sink.report(0.45, f"aligning {len(words)} words to the audio")
+    alignment, adapted = _timing_pass(pcm, words, adaptation)
+    if alignment is None:
+        return CheckedAlignment(NO_ALIGNMENT, scores=scores)
     token.raise_if_cancelled()
+    if scores is None:
+        scores = loop_scores(pcm)
     sink.report(0.8, "recognising phones for comparison")
     recognition = recognise_phones(pcm, scores=scores)
     fit = transcript_fit(alignment, scores)
@@ -219,3 +205,17 @@ def align_with_check(
         )
     sink.report(1.0, "transcript aligned")
     return CheckedAlignment("", alignment, recognition, fit, ratio, untranscribed, scores, adapted)
+
+
+def _timing_pass(
+    pcm: bytes, words: list[str], adaptation: MeanTransform | None
+) -> tuple[AlignmentResult | None, bool]:
+    """The words aligned on the adapted model, else on the model as it is; whether adapted
+    (``None`` when neither finds a path)."""
+    tries = [adaptation, None] if adaptation is not None else [None]
+    for transform in tries:
+        try:
+            return force_align(pcm, words, adaptation=transform), transform is not None
+        except TranscriptError:
+            continue
+    return None, False
