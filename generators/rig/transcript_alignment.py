@@ -5,9 +5,10 @@
    frame in numpy, and adapt the acoustic model's means to the voice from the frames the
    words cover (:mod:`~generators.rig.speaker_adaptation`);
 2. force-align the words on the adapted model for the phone timings
-   (:func:`~generators.rig.forced_alignment.force_align`). When the cheap pass finds no path
-   or the adapted one fails, the words are aligned on the model as it is; no path at all
-   rejects the transcript;
+   (:func:`~generators.rig.forced_alignment.force_align`). When the cheap pass finds no path,
+   or the adapted alignment finds none or fails the check below, the words are aligned and
+   checked on the model as it is, so the adaptation never costs a transcript its acceptance;
+   no path at all rejects the transcript;
 3. recognise phones freely on the (unadapted) scores
    (:func:`~generators.rig.phone_recognition.recognise_phones`), then compare how well the
    aligned path and the recognised one fit those same scores
@@ -187,35 +188,40 @@ def align_with_check(
         adaptation = mean_transform(features(cep), path_states(placed, scores))
         token.raise_if_cancelled()
     sink.report(0.45, f"aligning {len(words)} words to the audio")
-    alignment, adapted = _timing_pass(pcm, words, adaptation)
-    if alignment is None:
-        return CheckedAlignment(NO_ALIGNMENT, scores=scores)
-    token.raise_if_cancelled()
-    if scores is None:
-        scores = loop_scores(pcm)
-    sink.report(0.8, "recognising phones for comparison")
-    recognition = recognise_phones(pcm, scores=scores)
-    fit = transcript_fit(alignment, scores)
-    ratio = score_ratio(fit, recognition)
-    untranscribed = untranscribed_speech(alignment, envelope)
-    check = TranscriptCheck(fit, ratio, untranscribed, partial_ratio, max_ratio)
-    if not check.matches:
-        return CheckedAlignment(
+    outcome = CheckedAlignment(NO_ALIGNMENT, scores=scores)
+    recognition = None
+    for transform in [adaptation, None] if adaptation is not None else [None]:
+        alignment = _aligned(pcm, words, transform)
+        if alignment is None:
+            continue
+        token.raise_if_cancelled()
+        if scores is None:
+            scores = loop_scores(pcm)
+        if recognition is None:
+            sink.report(0.8, "recognising phones for comparison")
+            recognition = recognise_phones(pcm, scores=scores)
+        fit = transcript_fit(alignment, scores)
+        ratio = score_ratio(fit, recognition)
+        untranscribed = untranscribed_speech(alignment, envelope)
+        check = TranscriptCheck(fit, ratio, untranscribed, partial_ratio, max_ratio)
+        adapted = transform is not None
+        if check.matches:
+            sink.report(1.0, "transcript aligned")
+            return CheckedAlignment(
+                "", alignment, recognition, fit, ratio, untranscribed, scores, adapted
+            )
+        outcome = CheckedAlignment(
             check.reason, None, recognition, fit, ratio, untranscribed, scores, adapted
         )
-    sink.report(1.0, "transcript aligned")
-    return CheckedAlignment("", alignment, recognition, fit, ratio, untranscribed, scores, adapted)
+    return outcome
 
 
-def _timing_pass(
+def _aligned(
     pcm: bytes, words: list[str], adaptation: MeanTransform | None
-) -> tuple[AlignmentResult | None, bool]:
-    """The words aligned on the adapted model, else on the model as it is; whether adapted
-    (``None`` when neither finds a path)."""
-    tries = [adaptation, None] if adaptation is not None else [None]
-    for transform in tries:
-        try:
-            return force_align(pcm, words, adaptation=transform), transform is not None
-        except TranscriptError:
-            continue
-    return None, False
+) -> AlignmentResult | None:
+    """The words aligned on the model (adapted by ``adaptation`` if given); ``None`` when no
+    path through them fits the audio."""
+    try:
+        return force_align(pcm, words, adaptation=adaptation)
+    except TranscriptError:
+        return None

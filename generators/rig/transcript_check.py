@@ -39,6 +39,7 @@ __all__ = [
     "PARTIAL_SCORE_RATIO",
     "PARTIAL_UNTRANSCRIBED",
     "TranscriptCheck",
+    "best_state_split",
     "score_ratio",
     "transcript_fit",
     "untranscribed_speech",
@@ -128,7 +129,7 @@ def transcript_fit(alignment: AlignmentResult, scores: np.ndarray) -> float:
     ----------
     alignment
         The aligner's result; its :attr:`~generators.rig.forced_alignment.AlignmentResult.states`
-        say which phone state each frame is in (pauses and noise fillers as the loop's pause).
+        say which phone (pauses and noise fillers: the loop's pause) covers which frames.
     scores
         The audio's :func:`~generators.rig.phone_recognition.loop_scores`.
 
@@ -138,6 +139,15 @@ def transcript_fit(alignment: AlignmentResult, scores: np.ndarray) -> float:
         Minus the mean of the path's state scores (context-independent and best
         context-dependent senones mixed as for the recognition's best path): 0 when every frame
         sits on its best state, more negative is worse; ``-inf`` for an empty path.
+
+    Notes
+    -----
+    The path is judged by its phones: each phone's frames are split among its states, in
+    order, as well as these scores allow (:func:`best_state_split`), whatever split the aligner
+    chose on its own model. An aligner adapted to the voice may put a long pause in another
+    state of silence than this unadapted model would (and 15 s of digital silence then
+    outweighed the words), which says nothing about whether the words are right. A phone of
+    fewer frames than states keeps the aligner's split.
 
     Examples
     --------
@@ -155,14 +165,70 @@ def transcript_fit(alignment: AlignmentResult, scores: np.ndarray) -> float:
     if n <= 0:
         return -math.inf
     per_state = mixed_scores(scores[:n], PATH_SETTINGS)
-    phones = np.full(n, _PAUSE, dtype=np.int64)
-    states = np.zeros(n, dtype=np.int64)
-    for name, state, start, count in alignment.states:
+    total = 0.0
+    for phone, start, end, states in _phone_runs(alignment.states, n, per_state.shape[2]):
+        frames = per_state[start:end, phone]
+        if end - start >= frames.shape[1]:
+            total += best_state_split(frames)
+        else:
+            total += float(frames[np.arange(end - start), states].sum())
+    return -total / n
+
+
+def _phone_runs(
+    states: list[tuple[str, int, int, int]], n: int, n_states: int
+) -> list[tuple[int, int, int, np.ndarray]]:
+    """The aligned states grouped into phones: ``(loop phone, start, end, aligner's state of
+    each frame)``, clipped to ``n`` frames. A phone's states follow one another in rising order
+    and without a gap; anything else starts a new phone."""
+    runs: list[tuple[int, int, int, list[int]]] = []
+    last_state = -1
+    for name, state, start, count in states:
+        phone = LOOP_PHONES.index(name) if name in LOOP_PHONES else _PAUSE
         a, b = max(start, 0), min(start + count, n)
-        phones[a:b] = LOOP_PHONES.index(name) if name in LOOP_PHONES else _PAUSE
-        states[a:b] = min(state, per_state.shape[2] - 1)
-    covered = per_state[np.arange(n), phones, states]
-    return -float(covered.sum()) / n
+        if b <= a:
+            continue
+        if runs and runs[-1][0] == phone and runs[-1][2] == a and state > last_state:
+            p, s, _, labels = runs[-1]
+            runs[-1] = (p, s, b, labels + [state] * (b - a))
+        else:
+            runs.append((phone, a, b, [state] * (b - a)))
+        last_state = state
+    return [(p, a, b, np.minimum(np.array(lab), n_states - 1)) for p, a, b, lab in runs]
+
+
+def best_state_split(frames: np.ndarray) -> float:
+    """The least total score of a phone's frames split among its states in order.
+
+    Parameters
+    ----------
+    frames
+        ``(n, states)`` scores of the phone's states in each of its frames (lower is better),
+        at least one frame per state.
+
+    Returns
+    -------
+    float
+        The minimum over the splits that give every state one or more consecutive frames,
+        left to right, of the sum of each frame's score in its state.
+
+    Examples
+    --------
+    >>> best_state_split(np.array([[0.0, 5, 5], [5, 0, 5], [5, 0, 5], [5, 5, 0]]))
+    0.0
+    >>> best_state_split(np.array([[5.0, 0, 0], [5, 0, 0], [0, 5, 5]]))
+    10.0
+    """
+    n, k = frames.shape
+    if n < k:
+        raise ValueError(f"{n} frames cannot cover {k} states")
+    cost = np.cumsum(frames[:, 0], dtype=np.float64)  # frames 0..t, frame t in state 0
+    for s in range(1, k):
+        reach = np.r_[0.0, np.cumsum(frames[:, s], dtype=np.float64)]  # sum of frames < i
+        entry = np.full(n, np.inf)  # entering state s at frame t: cost[t - 1] - reach[t]
+        entry[1:] = cost[:-1] - reach[1:n]
+        cost = np.minimum.accumulate(entry) + reach[1:]
+    return float(cost[-1])
 
 
 def score_ratio(fit: float, recognition: RecognitionResult) -> float:

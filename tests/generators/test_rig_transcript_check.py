@@ -11,13 +11,17 @@ import pytest
 
 from bench.lipsync_reference import reference_clips
 from generators.audio import AudioClip
+from generators.rig import transcript_alignment
 from generators.rig.energy import energy_envelope
-from generators.rig.forced_alignment import force_align
+from generators.rig.forced_alignment import AlignmentResult, force_align
+from generators.rig.phone_posteriors import LOOP_PHONES
 from generators.rig.phone_recognition import loop_scores, recognise_lip_phones
 from generators.rig.sphinx import pcm16
 from generators.rig.text_normalise import normalise_transcript
 from generators.rig.transcript_alignment import NO_ALIGNMENT, align_with_check
-from generators.rig.transcript_check import MAX_SCORE_RATIO, transcript_fit
+from generators.rig.transcript_check import MAX_SCORE_RATIO, best_state_split, transcript_fit
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +30,13 @@ def clips(evaldata: Path) -> dict:
     if not {"bobby", "mary"} <= set(found):
         pytest.fail(f"reference clips 'bobby' and 'mary' missing under {evaldata / 'alignment'}")
     return found
+
+
+@pytest.fixture(scope="module")
+def demo_clip() -> tuple[AudioClip, list[str]]:
+    demo = REPO / "assets" / "demo"
+    words = normalise_transcript((demo / "greeting.txt").read_text(encoding="utf-8"))
+    return AudioClip.load(demo / "greeting.flac"), words
 
 
 def _check(clip: object, transcript: str) -> tuple[bytes, object]:
@@ -72,3 +83,72 @@ def test_a_fallback_reuses_the_check_scores(clips: dict) -> None:
     reused = recognise_lip_phones(pcm, scores=checked.scores)
     assert reused.phones == again.phones
     assert np.array_equal(reused.pauses, again.pauses)
+
+
+def test_a_phone_is_judged_by_its_best_split_among_its_states() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        frames = rng.random((int(rng.integers(3, 10)), 3))
+        n = len(frames)
+        brute = min(
+            frames[:i, 0].sum() + frames[i:j, 1].sum() + frames[j:, 2].sum()
+            for i in range(1, n - 1)
+            for j in range(i + 1, n)
+        )
+        assert best_state_split(frames) == pytest.approx(brute)
+    with pytest.raises(ValueError, match="cannot cover"):
+        best_state_split(np.zeros((2, 3)))
+
+
+def test_the_fit_does_not_depend_on_how_the_aligner_split_a_pause() -> None:
+    table = np.full((40, 2, len(LOOP_PHONES), 3), 9.0, dtype=np.float32)
+    table[:, :, LOOP_PHONES.index("SIL"), 2] = 0.0  # the pause fits its last state only
+    table[30:, :, LOOP_PHONES.index("AA")] = 0.0
+
+    def fit(pause_states: list[tuple[str, int, int, int]]) -> float:
+        path = AlignmentResult(
+            [],
+            [],
+            n_frames=40,
+            states=[*pause_states, ("AA", 0, 30, 4), ("AA", 1, 34, 3), ("AA", 2, 37, 3)],
+        )
+        return transcript_fit(path, table)
+
+    early = fit([("SIL", 0, 0, 28), ("SIL", 1, 28, 1), ("SIL", 2, 29, 1)])
+    late = fit([("SIL", 0, 0, 1), ("SIL", 1, 1, 1), ("SIL", 2, 2, 28)])
+    assert early == late == pytest.approx(-18.0 / 40)  # one frame each in states 0 and 1
+    # a phone in the wrong place still costs what it costs
+    table[:, :, LOOP_PHONES.index("AA")] = 9.0
+    assert fit([("SIL", 0, 0, 1), ("SIL", 1, 1, 1), ("SIL", 2, 2, 28)]) == pytest.approx(early - 90 / 40)
+
+
+def test_long_digital_silence_does_not_cost_the_right_words(demo_clip: tuple) -> None:
+    audio, words = demo_clip
+    sr = audio.sample_rate
+    for padded in (
+        np.r_[audio.samples, np.zeros(15 * sr, np.float32)],
+        np.r_[np.zeros(10 * sr, np.float32), audio.samples],
+    ):
+        clip = AudioClip.from_samples(padded, sr)
+        checked = align_with_check(pcm16(clip), words, energy_envelope(clip))
+        assert checked.matches, (checked.reason, checked.ratio)
+        assert checked.ratio < 1.8
+
+
+def test_an_adapted_alignment_that_fails_the_check_gives_way_to_the_plain_one(
+    demo_clip: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audio, words = demo_clip
+    real_fit = transcript_alignment.transcript_fit
+    judged: list[bool] = []
+
+    def first_fails(alignment: AlignmentResult, scores: np.ndarray) -> float:
+        judged.append(True)
+        return real_fit(alignment, scores) * (10.0 if len(judged) == 1 else 1.0)
+
+    monkeypatch.setattr(transcript_alignment, "transcript_fit", first_fails)
+    checked = align_with_check(pcm16(audio), words, energy_envelope(audio))
+    assert len(judged) == 2
+    assert checked.matches and not checked.adapted
+    plain = force_align(pcm16(audio), words)
+    assert [p.phone for p in checked.alignment.phones] == [p.phone for p in plain.phones]
