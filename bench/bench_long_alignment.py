@@ -86,8 +86,24 @@ def _row(label: str, clip: LongClip, repeat: int, split: bool) -> str:
     how = diag.get("word_distribution", "one utterance")
     return (
         f"{head} {n} | {fell} | {wall:.3f} | {cpu:.3f} | {err} "
-        f"| words given out by {how}; {s.get('matched', 0):.0%} of reference words matched |"
+        f"| words given out by {how}; {s.get('matched', 0):.0%} of reference words matched"
+        f"{_ratios(chunks)} |"
     )
+
+
+def _ratios(chunks: list) -> str:
+    """The transcript check's score ratios of the aligned stretches and of those that fell
+    back (empty for one utterance)."""
+    kept = [c["score_ratio"] for c in chunks if c["method"] == "forced-alignment"]
+    fell = [c.get("score_ratio") for c in chunks if c["method"] != "forced-alignment"]
+    if not kept:
+        return ""
+    out = f"; score ratio of the aligned stretches {min(kept):.2f}-{max(kept):.2f}"
+    if fell:
+        out += ", of those that fell back " + ", ".join(
+            "-" if r is None else f"{r:.2f}" for r in fell
+        )
+    return out
 
 
 def main() -> None:

@@ -101,8 +101,8 @@ is rejected."""
 
 CHUNK_MAX_RATIO: float = 1.95
 """Score ratio at or above which a stretch's words do not fit its sounds (as for a whole clip:
-on the long clips of bench/bench_long_alignment.py the correct stretches scored 1.31-1.58 and
-the stretch given wrong words 3.07; see :mod:`~generators.rig.transcript_check`)."""
+on the long clips of bench/bench_long_alignment.py the correct stretches scored 1.21-1.58 and
+the stretch given wrong words 3.03; see :mod:`~generators.rig.transcript_check`)."""
 
 CHUNK_PARTIAL_RATIO: float = 1.75
 """Score ratio from which a stretch that leaves much of its speech as silence is rejected.

@@ -3,10 +3,10 @@
 Both paths are scored on one table of acoustic scores (every loop phone state in every frame,
 :func:`~generators.rig.phone_recognition.loop_scores`, 0 for the frame's best): the phone loop's
 best path (:func:`~generators.rig.phone_recognition.recognise_phones`) and the path the aligner
-found through the transcript's words (:func:`transcript_fit`, state by state). A transcript of
-what is said fits within a small factor of free recognition (ratio 1.11-1.77 on real and
+found through the transcript's words (:func:`transcript_fit`, phone by phone). A transcript of
+what is said fits within a small factor of free recognition (ratio 1.11-1.74 on real and
 synthetic speech: the words constrain the phones, the loop may pick any); a wrong sentence or
-another language forces the aligner through phones the sound does not have (ratio 2.14-3.64,
+another language forces the aligner through phones the sound does not have (ratio 2.12-3.61,
 or no path at all). A transcript covering only part of the speech can fit in between but
 leaves loud stretches labelled as silence, which is measured separately.
 
@@ -14,8 +14,8 @@ Thresholds were set on the shared evaluation clips, real and eSpeak speech
 (``bench/bench_transcript_check.py``): of 94 correct or nearly correct transcripts (exact, one
 word dropped, one word swapped) none is rejected; of 32 wrong sentences, 25 foreign-language
 clips and 32 half transcripts all are rejected (20 wrong sentences and 15 foreign clips
-because no alignment exists at all). Any ratio threshold from 1.8 to 2.1 with a partial
-threshold up to 1.55 makes no mistake there; 1.95 and 1.5 are kept (a long clip's stretches
+because no alignment exists at all). Any ratio threshold from 1.75 to 2.1 with a partial
+threshold up to 1.54 makes no mistake there; 1.95 and 1.5 are kept (a long clip's stretches
 of noisy speech need more leeway, see :mod:`~generators.rig.long_alignment`). Transcripts
 missing only their last quarter are caught about one time in two (15 of 31 clips); their
 missing words stay mouth-closed.

@@ -119,7 +119,9 @@ def test_the_fit_does_not_depend_on_how_the_aligner_split_a_pause() -> None:
     assert early == late == pytest.approx(-18.0 / 40)  # one frame each in states 0 and 1
     # a phone in the wrong place still costs what it costs
     table[:, :, LOOP_PHONES.index("AA")] = 9.0
-    assert fit([("SIL", 0, 0, 1), ("SIL", 1, 1, 1), ("SIL", 2, 2, 28)]) == pytest.approx(early - 90 / 40)
+    assert fit([("SIL", 0, 0, 1), ("SIL", 1, 1, 1), ("SIL", 2, 2, 28)]) == pytest.approx(
+        early - 90 / 40
+    )
 
 
 def test_long_digital_silence_does_not_cost_the_right_words(demo_clip: tuple) -> None:
