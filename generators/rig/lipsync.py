@@ -83,9 +83,11 @@ def _check_length(words: list[str], duration: float) -> None:
         pron = Pronouncer(dec.lookup_word)  # type: ignore[attr-defined]
         n_phones = sum(len(pron.pronounce(w).phones) for w in words)
     if n_phones * _MIN_PHONE_S > duration:
+        count = f"{len(words)} word" + ("" if len(words) == 1 else "s")
+        seconds = f"{duration:.1f}" if duration >= 1.0 else f"{duration:.2f}"
         raise TranscriptError(
-            f"transcript does not match the audio (it is too long: {len(words)} words for "
-            f"{duration:.1f} s of audio); check the transcript or omit it"
+            f"transcript does not match the audio (it is too long: {count} for {seconds} s "
+            "of audio); check the transcript or omit it"
         )
 
 

@@ -34,8 +34,9 @@ every word after it. A clip longer than
    of the speech, the transcript is not the one for this clip and the whole analysis fails
    with :class:`~generators.errors.TranscriptError`, as for a short clip (the work stops as soon
    as that is certain). Otherwise the clip counts as force-aligned, and the diagnostics list
-   each stretch with its method and, for a fallback, the reason, and count the words and the
-   share of the speech that fell back.
+   each stretch with its method and, for a fallback, the reason, and count the words, the
+   share of the speech that fell back and the stretches aligned on the model adapted to the
+   voice (``chunks_speaker_adapted``; each stretch says ``speaker_adapted`` too).
 
 A stretch that mixes correct words with a wrong sentence can still pass its check (the check
 sees the stretch as a whole, as it sees a whole short clip); its wrong words are then timed as
@@ -203,6 +204,10 @@ class LongAlignment:
             "unaligned_words": sum(c.words for c in self.chunks if c.method == CHUNK_RECOGNISED),
             "word_distribution": self.word_distribution,
             "chunks_aligned": len(self.chunks) - n_rec,
+            "chunks_speaker_adapted": sum(
+                c.method != CHUNK_RECOGNISED and c.evidence.get("speaker_adapted") is True
+                for c in self.chunks
+            ),
             "chunks_recognised": n_rec,
             "recognised_speech_share": round(self.recognised_share(), 3),
             "chunks": [c.as_dict() for c in self.chunks],

@@ -188,8 +188,11 @@ def test_unusable_transcripts_raise(speech: dict) -> None:
     audio = AudioClip.load(speech["Mark_neutral"].audio)
     with pytest.raises(TranscriptError, match="no words"):
         analyse_speech(audio, "?! ... [noise]")
-    with pytest.raises(TranscriptError, match="too long"):
+    with pytest.raises(TranscriptError, match="too long: 40 words for 4.9 s of audio"):
         analyse_speech(audio, " ".join(["extraordinarily"] * 40))
+    blip = AudioClip.from_samples(audio.samples[: audio.sample_rate // 20], audio.sample_rate)
+    with pytest.raises(TranscriptError, match=r"too long: 1 word for 0\.05 s of audio"):
+        analyse_speech(blip, "extraordinarily")
 
 
 def test_correct_transcripts_are_accepted(speech: dict) -> None:

@@ -268,6 +268,8 @@ def test_long_clip_is_aligned_in_stretches(right) -> None:
     assert all(c["method"] == CHUNK_ALIGNED and c["reason"] == "" for c in chunks)
     assert all(c["end"] - c["start"] <= MAX_CHUNK_S + 0.01 for c in chunks)
     assert d["chunks_recognised"] == 0 and d["recognised_speech_share"] == 0.0
+    adapted = [c for c in chunks if c["speaker_adapted"]]
+    assert d["chunks_speaker_adapted"] == len(adapted) >= 1
     assert (
         sum(c["words"] for c in chunks) == d["words"] == len(normalise_transcript(clip.transcript))
     )
