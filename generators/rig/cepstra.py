@@ -8,11 +8,16 @@ per second of audio), and :mod:`generators.rig.gaussian_scores` does the rest.
 
 Log format (``acmod.c``): an int32 count of the floats that follow, then the cepstra as float32
 frames of 13, big-endian as Sphinx feature files are.
+
+The log folder is private to the process (``affect-cepstra-<pid>-...`` in the temporary
+folder) and removed when it exits; a process that was killed cannot, so the next front end to
+start removes the folders of this user's processes that no longer run.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 import threading
@@ -22,7 +27,14 @@ import numpy as np
 
 from generators.rig.sphinx import DecoderConfig
 
-__all__ = ["CEPSTRA_CONFIG", "N_CEPSTRA", "cepstra", "read_cepstra_log"]
+__all__ = [
+    "CEPSTRA_CONFIG",
+    "LOG_PREFIX",
+    "N_CEPSTRA",
+    "cepstra",
+    "read_cepstra_log",
+    "remove_orphaned_logs",
+]
 
 N_CEPSTRA: int = 13
 """Cepstral coefficients per frame (``c0``, the log energy, first)."""
@@ -66,13 +78,57 @@ def read_cepstra_log(data: bytes) -> np.ndarray:
     raise ValueError("not a Sphinx feature file (its count does not match its length)")
 
 
+LOG_PREFIX: str = "affect-cepstra-"
+"""Start of the name of a process's log folder (then its process id, a dash, a random part)."""
+
+
+def remove_orphaned_logs(folder: Path) -> list[Path]:
+    """Remove the log folders in ``folder`` of this user's processes that no longer run.
+
+    Parameters
+    ----------
+    folder
+        Where the log folders are (the temporary folder).
+
+    Returns
+    -------
+    list of Path
+        The folders removed. Nothing is removed where processes cannot be looked up (not
+        POSIX), nor another user's folders, nor one whose name carries no process id.
+    """
+    if os.name != "posix":
+        return []
+    removed = []
+    for path in folder.glob(f"{LOG_PREFIX}*-*"):
+        pid = path.name[len(LOG_PREFIX) :].split("-", 1)[0]
+        try:
+            mine = path.is_dir() and path.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if mine and pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
 class _FrontEnd:
     """A decoder that logs its cepstra to a private folder and searches for silence only."""
 
     def __init__(self) -> None:
         import pocketsphinx
 
-        self._dir = Path(tempfile.mkdtemp(prefix="affect-cepstra-"))
+        remove_orphaned_logs(Path(tempfile.gettempdir()))
+        self._dir = Path(tempfile.mkdtemp(prefix=f"{LOG_PREFIX}{os.getpid()}-"))
         atexit.register(shutil.rmtree, self._dir, True)
         self.decoder = pocketsphinx.Decoder(**CEPSTRA_CONFIG.options(), mfclogdir=str(self._dir))
         dec = self.decoder
