@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from generators.audio import AudioClip
+from generators.rig.quiet_stretches import silence_quiet_stretches
 
 __all__ = [
     "DITHER_SEED",
@@ -157,8 +158,10 @@ def pcm16(clip: AudioClip) -> bytes:
     digital silence (exact zeros, as synthesised or gated audio has) otherwise drive the
     decoder's log filterbank energies to minus infinity and whole utterances fail to align.
     The noise is seeded, so the result is deterministic.
+    Before that, stretches of a second or more below -78 dBFS are made digitally silent
+    (:mod:`generators.rig.quiet_stretches`).
     """
-    mono = clip.resampled(SAMPLE_RATE).samples
+    mono = silence_quiet_stretches(clip.resampled(SAMPLE_RATE).samples, SAMPLE_RATE)
     rng = np.random.default_rng(DITHER_SEED)
     noise = rng.random(mono.size, dtype=np.float32) - rng.random(mono.size, dtype=np.float32)
     pcm = np.clip(np.rint(np.clip(mono, -1.0, 1.0) * 32767.0 + noise), -32768, 32767)
