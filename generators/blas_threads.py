@@ -64,9 +64,12 @@ def one_blas_thread() -> Iterator[None]:
         if _holders == 0:
             from threadpoolctl import ThreadpoolController
 
-            _free_for_any_thread()
-            _limiter = ThreadpoolController().limit(limits=1, user_api="blas")
-            _free_for_any_thread()
+            try:
+                _free_for_any_thread()
+                _limiter = ThreadpoolController().limit(limits=1, user_api="blas")
+                _free_for_any_thread()
+            except Exception:  # a BLAS that cannot be limited is only slower
+                _limiter = None
         _holders += 1
     try:
         yield
@@ -74,10 +77,13 @@ def one_blas_thread() -> Iterator[None]:
         with _lock:
             _holders -= 1
             if _holders == 0 and _limiter is not None:
-                _free_for_any_thread()
-                _limiter.restore_original_limits()  # type: ignore[attr-defined]
-                _free_for_any_thread()
-                _limiter = None
+                limiter, _limiter = _limiter, None
+                try:
+                    _free_for_any_thread()
+                    limiter.restore_original_limits()  # type: ignore[attr-defined]
+                    _free_for_any_thread()
+                except Exception:  # never worth failing the work, nor hiding its error
+                    pass  # the process keeps one BLAS thread, which is only slower
 
 
 def in_one_blas_thread(function: Callable[_P, _R]) -> Callable[_P, _R]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import stat
 import tempfile
 import threading
 from pathlib import Path
@@ -93,22 +94,39 @@ def remove_orphaned_logs(folder: Path) -> list[Path]:
     Returns
     -------
     list of Path
-        The folders removed. Nothing is removed where processes cannot be looked up (not
-        POSIX), nor another user's folders, nor one whose name carries no process id.
+        The folders removed. Best effort: nothing is removed where processes cannot be looked
+        up (not POSIX), nor a folder of another user, a symbolic link, or one whose name carries
+        no plausible process id; nothing here ever raises.
     """
     if os.name != "posix":
         return []
     removed = []
-    for path in folder.glob(f"{LOG_PREFIX}*-*"):
-        pid = path.name[len(LOG_PREFIX) :].split("-", 1)[0]
+    try:
+        candidates = list(folder.glob(f"{LOG_PREFIX}*-*"))
+    except OSError:
+        return []
+    for path in candidates:
+        pid = _process_id(path.name[len(LOG_PREFIX) :].split("-", 1)[0])
+        if pid is None or _running(pid):
+            continue
         try:
-            mine = path.is_dir() and path.stat().st_uid == os.getuid()
+            info = path.lstat()  # the entry itself: a link is never followed
         except OSError:
             continue
-        if mine and pid.isdigit() and not _running(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
             removed.append(path)
     return removed
+
+
+def _process_id(text: str) -> int | None:
+    """``text`` as a process id, or ``None`` when it cannot be one."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    pid = int(text)
+    return pid if 0 < pid < 2**31 else None
 
 
 def _running(pid: int) -> bool:
@@ -116,8 +134,8 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
         return False
-    except OSError:
-        return True  # exists, owned by someone else
+    except (OSError, OverflowError, ValueError):
+        return True  # exists (someone else's), or cannot be asked: keep its folder
     return True
 
 

@@ -191,6 +191,7 @@ def align_with_check(
     outcome = CheckedAlignment(NO_ALIGNMENT, scores=scores)
     recognition = None
     for transform in [adaptation, None] if adaptation is not None else [None]:
+        token.raise_if_cancelled()
         alignment = _aligned(pcm, words, transform)
         if alignment is None:
             continue

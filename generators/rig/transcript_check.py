@@ -165,13 +165,16 @@ def transcript_fit(alignment: AlignmentResult, scores: np.ndarray) -> float:
     if n <= 0:
         return -math.inf
     per_state = mixed_scores(scores[:n], PATH_SETTINGS)
+    covered = np.zeros(n, dtype=bool)
     total = 0.0
     for phone, start, end, states in _phone_runs(alignment.states, n, per_state.shape[2]):
+        covered[start:end] = True
         frames = per_state[start:end, phone]
         if end - start >= frames.shape[1]:
             total += best_state_split(frames)
         else:
             total += float(frames[np.arange(end - start), states].sum())
+    total += float(per_state[~covered, _PAUSE, 0].sum())  # frames the path skips: a pause
     return -total / n
 
 

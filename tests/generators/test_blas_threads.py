@@ -90,3 +90,31 @@ def test_a_sentence_is_embedded_in_one_thread_a_large_batch_is_not(
     encoder.encode([long_text] * 8)  # 8 x 102 tokens > ONE_THREAD_TOKENS
     assert ONE_THREAD_TOKENS < 8 * 102
     assert threads_seen == [{1}, {2}]
+
+
+def test_a_failing_restore_does_not_hide_the_error_inside_or_stick(
+    two_threads: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import generators.blas_threads as blas_threads
+
+    with pytest.raises(ValueError, match="inside"), one_blas_thread():
+        limiter = blas_threads._limiter
+        monkeypatch.setattr(
+            limiter, "restore_original_limits", lambda: (_ for _ in ()).throw(OSError("x"))
+        )
+        raise ValueError("inside")
+    assert blas_threads._holders == 0 and blas_threads._limiter is None
+
+
+def test_a_blas_that_cannot_be_limited_does_not_stop_the_work(
+    two_threads: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threadpoolctl
+
+    def broken(self: object, **kw: object) -> object:
+        raise OSError("no such symbol")
+
+    monkeypatch.setattr(threadpoolctl.ThreadpoolController, "limit", broken)
+    with one_blas_thread():
+        assert _blas_threads() == {2}
+    assert _blas_threads() == {2}

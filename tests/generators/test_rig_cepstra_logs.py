@@ -50,3 +50,23 @@ def test_a_new_front_end_clears_what_a_killed_process_left(
     assert not orphan.exists()
     mine = list(tmp_path.glob(f"{LOG_PREFIX}{os.getpid()}-*"))
     assert len(mine) == 1 and not any(mine[0].iterdir())  # the logs are read and removed
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process lookup is POSIX-only")
+def test_odd_names_and_links_are_left_alone_and_never_raise(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine", encoding="utf-8")
+    link = tmp_path / f"{LOG_PREFIX}{_ended_pid()}-planted"
+    link.symlink_to(elsewhere, target_is_directory=True)
+    odd = [
+        tmp_path / f"{LOG_PREFIX}99999999999999999999-abc",  # too large for a process id
+        tmp_path / f"{LOG_PREFIX}3000000000-abc",
+        tmp_path / f"{LOG_PREFIX}\u00b2-abc",  # a digit, but not an ASCII one
+        tmp_path / f"{LOG_PREFIX}0-abc",
+    ]
+    for folder in odd:
+        folder.mkdir()
+    assert remove_orphaned_logs(tmp_path) == []
+    assert link.is_symlink() and (elsewhere / "keep.txt").exists()
+    assert all(folder.exists() for folder in odd)

@@ -154,3 +154,11 @@ def test_an_adapted_alignment_that_fails_the_check_gives_way_to_the_plain_one(
     assert checked.matches and not checked.adapted
     plain = force_align(pcm16(audio), words)
     assert [p.phone for p in checked.alignment.phones] == [p.phone for p in plain.phones]
+
+
+def test_frames_the_path_skips_count_as_the_pause_s_first_state() -> None:
+    table = np.zeros((20, 2, len(LOOP_PHONES), 3), dtype=np.float32)
+    table[:, :, LOOP_PHONES.index("SIL"), 0] = 4.0
+    states = [("AA", 0, 0, 3), ("AA", 1, 3, 3), ("AA", 2, 6, 4), ("AA", 0, 15, 5)]
+    path = AlignmentResult([], [], n_frames=20, states=states)
+    assert transcript_fit(path, table) == pytest.approx(-5 * 4.0 / 20)
