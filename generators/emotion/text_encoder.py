@@ -33,6 +33,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -443,10 +444,8 @@ class SentenceEncoder:
             for row, i in enumerate(chunk):
                 batch[row, : len(ids[i])] = ids[i]
                 mask[row, : len(ids[i])] = True
-            if batch.size <= ONE_THREAD_TOKENS:
-                with one_blas_thread():
-                    out[chunk] = self._forward(batch, mask)
-            else:
+            small = batch.size <= ONE_THREAD_TOKENS
+            with one_blas_thread() if small else nullcontext():
                 out[chunk] = self._forward(batch, mask)
         return out
 

@@ -16,7 +16,6 @@ from generators.rig.text_normalise import normalise_transcript
 from generators.rig.transcript_alignment import align_with_check
 
 RATE = 16000
-DEMO = Path(__file__).resolve().parents[2] / "assets" / "demo"
 
 
 def _noise(seconds: float, dbfs: float, seed: int = 0) -> np.ndarray:
@@ -51,9 +50,11 @@ def test_nothing_quiet_enough_returns_the_samples_untouched() -> None:
 
 
 @pytest.mark.parametrize(("dbfs", "where"), [(-85.0, "after"), (-95.0, "before")])
-def test_a_line_with_a_long_very_quiet_tail_keeps_its_transcript(dbfs: float, where: str) -> None:
-    demo = AudioClip.load(DEMO / "greeting.flac").resampled(RATE)
-    words = normalise_transcript((DEMO / "greeting.txt").read_text(encoding="utf-8"))
+def test_a_line_with_a_long_very_quiet_tail_keeps_its_transcript(
+    dbfs: float, where: str, demo_audio: Path, demo_transcript: str
+) -> None:
+    demo = AudioClip.load(demo_audio).resampled(RATE)
+    words = normalise_transcript(demo_transcript)
     tail = _noise(15.0, dbfs)
     x = np.r_[demo.samples, tail] if where == "after" else np.r_[tail, demo.samples]
     clip = AudioClip.from_samples(x, RATE)

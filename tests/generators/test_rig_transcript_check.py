@@ -21,8 +21,6 @@ from generators.rig.text_normalise import normalise_transcript
 from generators.rig.transcript_alignment import NO_ALIGNMENT, align_with_check
 from generators.rig.transcript_check import MAX_SCORE_RATIO, best_state_split, transcript_fit
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
 def clips(evaldata: Path) -> dict:
@@ -33,10 +31,8 @@ def clips(evaldata: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo_clip() -> tuple[AudioClip, list[str]]:
-    demo = REPO / "assets" / "demo"
-    words = normalise_transcript((demo / "greeting.txt").read_text(encoding="utf-8"))
-    return AudioClip.load(demo / "greeting.flac"), words
+def demo_clip(demo_audio: Path, demo_transcript: str) -> tuple[AudioClip, list[str]]:
+    return AudioClip.load(demo_audio), normalise_transcript(demo_transcript)
 
 
 def _check(clip: object, transcript: str) -> tuple[bytes, object]:
