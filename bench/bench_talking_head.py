@@ -4,18 +4,20 @@ Usage::
 
     python bench/bench_talking_head.py                 # SD-1.5-sized models, on CUDA if present
     python bench/bench_talking_head.py --tiny --device cpu --frames 8   # a quick check anywhere
+    python bench/bench_talking_head.py --line   # end to end over the whole demo line
     python bench/bench_talking_head.py --clip   # a 2 s line, tiny models, CPU, end to end
 
 The models are built from SD-1.5's architecture (UNet 320-640-1280-1280 with cross-attention
 768, a ControlNet of the same encoder, the SD VAE, CLIP ViT-L/14's text encoder) with random
 weights: the compute does not depend on the weights, and nothing is downloaded. fp16 on a GPU.
 
-Rows, per batch size (1, 4, 8, 16) and for 4 steps without guidance and 20 steps with
+Rows, per batch size (1, 4, 8, 16, 32) and for 4 steps without guidance and 20 steps with
 classifier-free guidance, 512x512:
 
 * **bare**: UNet + ControlNet for every step and the VAE decode, on latents already on the
-  device, nothing else (the calibration the issue gives: 4.4 frames/s at batch 1, 22.6 at batch
-  8 and 31.7 at batch 16 with 4 steps; 5.4 at batch 16 with 20 guided steps, on one H200);
+  device, nothing else (reference figures for eager PyTorch on one H200: 4.4 frames/s at
+  batch 1, 22.6 at batch 8 and 31.7 at batch 16 with 4 steps; 5.4 at batch 16 with 20 guided
+  steps);
 * **ours**: :class:`generators.talking_head.pipeline.TalkingHeadPipeline` over conditioning
   images rendered from a take of the demo line by our renderer (depth maps), with the reference
   image-to-image start, temporal blending and the frames copied back to the host;
@@ -103,10 +105,12 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def timed(device: torch.device, run: Callable[[], int], repeats: int) -> tuple[float, float]:
+def timed(device: torch.device, run: Callable[[], int], repeats: int,
+          warm_up: bool = True) -> tuple[float, float]:
     """(frames per second, peak GPU MiB) of ``run`` (which returns its frame count), after one
-    warm-up call."""
-    run()
+    warm-up call unless ``warm_up`` is false."""
+    if warm_up:
+        run()
     _sync(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
@@ -132,6 +136,7 @@ def bare_run(pipe: TalkingHeadPipeline, batch: int, steps: int, guided: bool,
     pipe.scheduler.set_timesteps(steps, device=pipe.device)
     timesteps = pipe.scheduler.timesteps
 
+    @torch.no_grad()
     def run() -> int:
         x = latents
         for t in timesteps:
@@ -196,7 +201,10 @@ class Demo:
     """The demo line's take (rig generator, default avatar), its depth maps and a reference."""
 
     def __init__(self, count: int, size: int) -> None:
-        from generators.talking_head.conditioning import conditioning_frames
+        from generators.talking_head.conditioning import (
+            conditioning_frame_count,
+            conditioning_frames,
+        )
         from studio.render_spec import RenderSpec, session_for
 
         demo = ROOT / "assets" / "demo"
@@ -209,6 +217,7 @@ class Demo:
         maps = conditioning_frames(self.take, self.avatar, size=self.size, kinds=("depth",))
         self.conditioning = [frame["depth"] for frame in islice(maps, count)]
         self.reference = np.full((size, size, 3), 128, np.uint8)
+        self.frame_count = conditioning_frame_count(self.take, 30.0)
 
 
 def tiny_clip_seconds(folder: Path, seconds: float = 2.0) -> float:
@@ -240,9 +249,14 @@ def main() -> None:
     parser.add_argument("--device", default=None, help="cuda, mps or cpu (default: best)")
     parser.add_argument("--size", type=int, default=None, help="frame side (default 512, "
                         "64 with --tiny)")
-    parser.add_argument("--frames", type=int, default=32, help="frames per timed run")
-    parser.add_argument("--batches", default="1,4,8,16")
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--frames", type=int, default=16,
+                        help="frames per timed run (at least two batches' worth)")
+    parser.add_argument("--batches", default="1,4,8,16,32")
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--line", action="store_true",
+                        help="end to end over the whole demo line (every frame of it)")
+    parser.add_argument("--steps", default="4,20g",
+                        help="step settings, comma-separated; a trailing g runs guidance")
     parser.add_argument("--clip", action="store_true",
                         help="only time a 2 s line end to end with the tiny models on the CPU")
     args = parser.parse_args()
@@ -254,30 +268,43 @@ def main() -> None:
         return
     device, dtype = choose_device(args.device)
     size = args.size or (64 if args.tiny else 512)
+    batches = [int(b) for b in args.batches.split(",")]
+    settings = [(int(s.rstrip("g")), s.endswith("g")) for s in args.steps.split(",")]
     pipe = TalkingHeadPipeline(**build_models(args.tiny), device=device, dtype=dtype)
-    demo = Demo(args.frames, size)
-    conditioning, reference = demo.conditioning, demo.reference
+    demo = Demo(max(args.frames, 2 * max(batches)), size)
+    line = demo.frame_count if args.line else 0
+    for guided in (False, True):  # the reference's VAE encode and the prompts, once
+        list(pipe.frames(demo.conditioning[:1], FrameSettings(
+            steps=1, guidance=7.5 if guided else 1.0, strength=1.0, batch_size=1),
+            reference=demo.reference))
     name = torch.cuda.get_device_name() if device.type == "cuda" else device.type
+    import diffusers
+
     print(f"talking head, {'tiny' if args.tiny else 'SD-1.5-sized'} random-weight models, "
-          f"{size}x{size}, {dtype}, on {name}; {len(conditioning)} frames a run")
+          f"{size}x{size}, {dtype}, on {name}; torch {torch.__version__}, diffusers "
+          f"{diffusers.__version__}; frames a run: max({args.frames}, 2 x batch)"
+          + (f", end to end: the whole line ({line} frames)" if line else ""))
     print(f"{'steps':<16} {'batch':>5} {'bare f/s':>9} {'ours f/s':>9} {'vs bare':>8} "
-          f"{'e2e f/s':>8} {'vs bare':>8} {'peak MiB bare':>14} {'ours':>6} {'e2e':>6}")
+          f"{'e2e f/s':>8} {'vs bare':>8} {'peak MiB bare':>14} {'ours':>6} {'e2e':>6}",
+          flush=True)
     with tempfile.TemporaryDirectory() as folder:
-        for steps, guided in ((4, False), (20, True)):
-            for batch in (int(b) for b in args.batches.split(",")):
+        for steps, guided in settings:
+            for batch in batches:
+                count = max(args.frames, 2 * batch)
+                conditioning = demo.conditioning[:count]
                 bare = bare_run(pipe, batch, steps, guided, size)
-                bare_fps, bare_peak = timed(device, bare, max(1, len(conditioning) // batch))
-                ours = ours_run(pipe, batch, steps, guided, conditioning, reference)
-                ours_fps, ours_peak = timed(device, ours, args.repeats)
-                whole = end_to_end_run(pipe, batch, steps, guided, demo, len(conditioning),
+                bare_fps, bare_peak = timed(device, bare, max(1, count // batch))
+                # The bare run warmed these shapes up: ours and end to end run cold from here.
+                ours = ours_run(pipe, batch, steps, guided, conditioning, demo.reference)
+                ours_fps, ours_peak = timed(device, ours, args.repeats, warm_up=False)
+                whole = end_to_end_run(pipe, batch, steps, guided, demo, line or count,
                                        Path(folder))
-                whole_fps, whole_peak = timed(device, whole, args.repeats)
+                whole_fps, whole_peak = timed(device, whole, args.repeats, warm_up=False)
                 label = f"{steps}{' + guidance' if guided else ''}"
                 print(f"{label:<16} {batch:>5} {bare_fps:>9.2f} {ours_fps:>9.2f} "
                       f"{ours_fps / bare_fps:>8.2f} {whole_fps:>8.2f} "
                       f"{whole_fps / bare_fps:>8.2f} {bare_peak:>14.0f} {ours_peak:>6.0f} "
                       f"{whole_peak:>6.0f}", flush=True)
-
 
 if __name__ == "__main__":
     main()

@@ -88,6 +88,24 @@ def _steps(text: str) -> int:
     return value
 
 
+MAX_FRAME_BATCH_OPTION = 64
+"""Largest ``--frame-batch`` accepted."""
+
+
+def _frame_batch(text: str) -> int | None:
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"frame-batch must be 'auto' or a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_FRAME_BATCH_OPTION:
+        raise argparse.ArgumentTypeError(
+            f"frame-batch must be between 1 and {MAX_FRAME_BATCH_OPTION}, got {text}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, as for every bad input
         self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
@@ -164,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     head.add_argument("--ip-adapter-scale", type=_ip_adapter_scale, default=0.6,
                       help="weight of the reference as an image prompt when the models include "
                       "an IP-Adapter, 0..2; 0 turns it off (default 0.6)")
+    head.add_argument("--frame-batch", type=_frame_batch, default=None, metavar="N",
+                      help="frames denoised together, 1..64, or auto: as many as the GPU's "
+                      "free memory holds, up to 32 (4 on the CPU) (default auto)")
     head.add_argument("--low-memory", action="store_true",
                       help="save GPU memory (text encoder on the CPU, sliced attention, VAE "
                       "one frame at a time) at some cost in speed")
@@ -284,7 +305,7 @@ def _talking_head(args: argparse.Namespace, size: tuple[int, int]) -> Any:
         config=Path(args.models) if args.models else None, device=args.device,
         steps=args.steps, guidance=args.guidance, strength=args.strength, seed=args.seed,
         ip_adapter_scale=args.ip_adapter_scale, low_memory=args.low_memory, size=size,
-        fps=args.fps)
+        fps=args.fps, batch_size=args.frame_batch)
 
 
 def _cmd_render(args: argparse.Namespace) -> int:

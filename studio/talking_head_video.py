@@ -55,8 +55,11 @@ class TalkingHeadRequest:
         The models' config file (``talking_head.toml``); ``None`` for the default lookup.
     device
         ``"cuda"``, ``"mps"`` or ``"cpu"``; ``None`` picks the best available.
-    steps, guidance, strength, temporal_blend, batch_size, seed, ip_adapter_scale
+    steps, guidance, strength, temporal_blend, seed, ip_adapter_scale
         See :class:`generators.talking_head.pipeline.FrameSettings`.
+    batch_size
+        Frames denoised together; ``None`` takes as many as the GPU's free memory holds (see
+        :func:`generators.talking_head.frame_batch.auto_frame_batch`).
     low_memory
         Save device memory for small GPUs (see
         :meth:`generators.talking_head.pipeline.TalkingHeadPipeline.save_memory`).
@@ -73,7 +76,7 @@ class TalkingHeadRequest:
     guidance: float = 1.0
     strength: float = 0.7
     temporal_blend: float = 0.3
-    batch_size: int = 4
+    batch_size: int | None = None
     seed: int = 0
     ip_adapter_scale: float = 0.6
     low_memory: bool = False
@@ -222,8 +225,9 @@ def talking_head_frames(
 
     check_diffusion_available()
     progress = progress or NullProgress()
-    settings = _settings(request)
+    _settings(request)  # bad settings fail before the models load
     pipeline = loaded_pipeline(request, SubProgress(progress, 0.0, LOAD_SHARE))
+    settings = _settings(request, _frame_batch(request, pipeline))
     reference = _reference(request)
     count = take_frames(take, request.fps)
     images = _conditioning(take, avatar, request, cancel)
@@ -272,13 +276,28 @@ def forget_loaded_pipeline() -> None:
     _LOADED.clear()
 
 
-def _settings(request: TalkingHeadRequest) -> Any:
+def _settings(request: TalkingHeadRequest, batch_size: int | None = None) -> Any:
+    """The frame settings of ``request``, with ``batch_size`` when its own is automatic."""
     from generators.talking_head.pipeline import FrameSettings
 
     return FrameSettings(steps=request.steps, guidance=request.guidance,
                          strength=request.strength, temporal_blend=request.temporal_blend,
-                         batch_size=request.batch_size, seed=request.seed,
+                         batch_size=_given_or(request.batch_size, batch_size or 1),
+                         seed=request.seed,
                          ip_adapter_scale=request.ip_adapter_scale)
+
+
+def _given_or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def _frame_batch(request: TalkingHeadRequest, pipeline: Any) -> int:
+    """The request's batch size, or the one the pipeline's device has memory for."""
+    if request.batch_size is not None:
+        return request.batch_size
+    from generators.talking_head.frame_batch import auto_frame_batch
+
+    return auto_frame_batch(pipeline.device, request.size)
 
 
 def _reference(request: TalkingHeadRequest) -> np.ndarray | None:

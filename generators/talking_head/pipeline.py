@@ -28,6 +28,7 @@ import torch
 
 from generators.errors import GeneratorError
 from generators.progress import CancelToken, NullProgress, ProgressSink
+from generators.talking_head.read_ahead import read_ahead
 
 if TYPE_CHECKING:
     from generators.talking_head.ip_adapter import IpAdapter
@@ -269,11 +270,24 @@ class TalkingHeadPipeline:
         reference_latents = None if reference is None else self.encode_image(reference)
         image_prompt = self._image_prompt(
             reference if ip_adapter_image is None else ip_adapter_image, settings)
+        texts = prompts if prompts is not None else _repeat(settings.prompt)
+        # The next batch's conditioning images are drawn while the GPU denoises this one.
+        images = read_ahead(conditioning, depth=settings.batch_size)
+        try:
+            yield from self._batch_frames(images, texts, settings, reference_latents,
+                                          image_prompt, count, progress, cancel)
+        finally:
+            images.close()
+
+    def _batch_frames(self, images: Iterable[np.ndarray], texts: Iterable[str],
+                      settings: FrameSettings, reference_latents: torch.Tensor | None,
+                      image_prompt: tuple[torch.Tensor, float] | None, count: int | None,
+                      progress: ProgressSink,
+                      cancel: CancelToken | None) -> Iterator[np.ndarray]:
         shared_noise: torch.Tensor | None = None
         previous: torch.Tensor | None = None
         done = 0
-        texts = prompts if prompts is not None else _repeat(settings.prompt)
-        for batch, prompt in _batches(conditioning, texts, settings.batch_size):
+        for batch, prompt in _batches(images, texts, settings.batch_size):
             if cancel is not None:
                 cancel.raise_if_cancelled()
             embeddings = self.encode_prompt(prompt, settings.negative_prompt, settings.guided)

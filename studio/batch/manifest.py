@@ -307,6 +307,8 @@ def _talking_head(settings: dict[str, Any], values: dict[str, Any]) -> TalkingHe
                             "line's formats (or set generator to rig)")
     chosen = {k: settings[k] for k in ("steps", "guidance", "strength", "ip_adapter_scale",
                                        "low_memory") if k in settings}
+    if "frame_batch" in settings:
+        chosen["batch_size"] = settings["frame_batch"]
     return TalkingHeadRequest(reference=settings.get("reference"), config=settings.get("models"),
                               seed=values.get("seed", 0), size=values["size"],
                               fps=values.get("fps", 30.0), **chosen)

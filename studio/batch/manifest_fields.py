@@ -79,7 +79,8 @@ LINE_ONLY_FIELDS: tuple[str, ...] = ("audio", "name", "transcript", "transcript_
 """Fields that belong to one voice line and cannot be defaults or preset settings."""
 
 TALKING_HEAD_FIELDS: tuple[str, ...] = ("generator", "reference", "models", "steps", "guidance",
-                                        "strength", "ip_adapter_scale", "low_memory")
+                                        "strength", "ip_adapter_scale", "frame_batch",
+                                        "low_memory")
 """The generator (``rig`` or ``talking-head``) and the talking-head generator's settings (used
 only by lines whose generator is ``talking-head``)."""
 
@@ -88,6 +89,7 @@ STEPS_RANGE = (1, 200)
 GUIDANCE_RANGE = (0.0, 30.0)
 STRENGTH_RANGE = (0.01, 1.0)
 IP_ADAPTER_SCALE_RANGE = (0.0, 2.0)
+FRAME_BATCH_RANGE = (1, 64)
 
 FIELDS: tuple[str, ...] = (
     *LINE_ONLY_FIELDS,
@@ -198,6 +200,18 @@ def _number(name: str, value: object, low: float, high: float) -> float:
             f"{value!r:.40}" if isinstance(value, str) else type(value).__name__
         raise ManifestError(f"{name} must be a number between {low:g} and {high:g}, got {shown}")
     return number
+
+
+def _frame_batch(value: object) -> int | None:
+    """``auto`` (``None``: as many frames as the GPU holds) or a whole number of frames."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return None
+    try:
+        return _whole("frame_batch", value, *FRAME_BATCH_RANGE)
+    except ManifestError:
+        low, high = FRAME_BATCH_RANGE
+        raise ManifestError(f"frame_batch must be auto or a whole number between {low} and "
+                            f"{high}, got {value!r:.40}") from None
 
 
 def _whole(name: str, value: object, low: int, high: int) -> int:
@@ -345,6 +359,8 @@ def _parse_value(name: str, value: object, base: Path) -> Any:
         return _number(name, value, *STRENGTH_RANGE)
     if name == "ip_adapter_scale":
         return _number(name, value, *IP_ADAPTER_SCALE_RANGE)
+    if name == "frame_batch":
+        return _frame_batch(value)
     if name == "low_memory":
         return _flag(name, value)
     return _control(name, value)

@@ -291,3 +291,26 @@ def test_saving_memory_keeps_the_frames():
     after = _run(pipeline, cond)
     difference = np.abs(after.astype(int) - before)
     assert difference.max() <= 2 and (difference > 0).mean() < 1e-2  # rounding only
+
+
+def test_conditioning_is_drawn_ahead_in_another_thread_and_closed_when_the_reader_stops(
+        pipeline):
+    import threading
+
+    drawn_in: set[int] = set()
+    closed = threading.Event()
+
+    def drawn() -> object:
+        try:
+            for image in _conditioning(8):
+                drawn_in.add(threading.get_ident())
+                yield image
+        finally:
+            closed.set()
+
+    frames = pipeline.frames(drawn(), FrameSettings(steps=1, batch_size=2),
+                             reference=_reference())
+    next(frames)
+    assert drawn_in and threading.get_ident() not in drawn_in
+    frames.close()
+    assert closed.is_set()  # closed before close() returned: no GL context left behind

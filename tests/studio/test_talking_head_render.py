@@ -122,3 +122,40 @@ def test_low_memory_is_applied_to_the_loaded_models_once(models):
     forget_loaded_pipeline()
     assert loaded_pipeline(TalkingHeadRequest(config=models, device="cpu")) is not unsaving
     forget_loaded_pipeline()
+
+
+def test_the_frame_batch_is_automatic_unless_given(voice, models, monkeypatch):
+    from generators.talking_head.frame_batch import CPU_FRAME_BATCH
+    from generators.talking_head.pipeline import TalkingHeadPipeline
+    from studio.render_spec import RenderSpec, session_for
+    from studio.talking_head_video import TalkingHeadRequest, talking_head_frames
+
+    seen: list[int] = []
+    original = TalkingHeadPipeline.frames
+
+    def frames(self, conditioning, settings, **kwargs):
+        seen.append(settings.batch_size)
+        return original(self, conditioning, settings, **kwargs)
+
+    monkeypatch.setattr(TalkingHeadPipeline, "frames", frames)
+    session = session_for(RenderSpec(voice, None, prompt="calm"))
+    session.generate()
+    for batch in (None, 3):
+        request = TalkingHeadRequest(config=models, device="cpu", size=(SIZE, SIZE), steps=1,
+                                     batch_size=batch)
+        made = list(talking_head_frames(session.take, session.avatar, request))
+        assert len(made) == frame_count(SECONDS, 30.0)
+    assert seen == [CPU_FRAME_BATCH, 3]
+
+
+@pytest.mark.parametrize(("value", "needle"), [
+    ("0", "frame-batch must be between 1 and 64"),
+    ("many", "frame-batch must be 'auto' or a whole number"),
+])
+def test_a_bad_frame_batch_is_refused_in_one_line(voice, tmp_path, capsys, value, needle):
+    with pytest.raises(SystemExit) as info:
+        main(["render", str(voice), "--generator", "talking-head", "--frame-batch", value,
+              "-o", str(tmp_path / "x.mp4")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert needle in err and len(err.strip().splitlines()) == 1

@@ -62,8 +62,8 @@ def test_talking_head_settings_come_from_the_line_or_the_defaults(lines: Path) -
         'generator = "talking-head"\nreference = "face.png"\nsteps = 8\nguidance = 5\n'
         'formats = ["mp4"]\nsize = "256x256"\nseed = 7\n', encoding="utf-8")
     manifest = lines / "lines.csv"
-    manifest.write_text("audio,strength,ip_adapter_scale,low_memory\na.wav,0.5,0,yes\n"
-                        "b.wav,,,\n", encoding="utf-8")
+    manifest.write_text("audio,strength,ip_adapter_scale,low_memory,frame_batch\n"
+                        "a.wav,0.5,0,yes,16\nb.wav,,,,auto\n", encoding="utf-8")
     plan = read_batch(manifest, defaults=lines / "defaults.toml")
     assert plan.problems == []
     first, second = (job.spec.talking_head for job in plan.jobs)
@@ -72,6 +72,7 @@ def test_talking_head_settings_come_from_the_line_or_the_defaults(lines: Path) -
     assert first.low_memory and not second.low_memory
     assert (second.strength, second.ip_adapter_scale) == (0.7, 0.6)  # the request's defaults
     assert first.size == (256, 256) and first.seed == 7 and first.fps == 30.0
+    assert (first.batch_size, second.batch_size) == (16, None)  # None: as the GPU holds
 
 
 @pytest.mark.parametrize(("row", "reason"), [
@@ -94,6 +95,8 @@ def test_bad_talking_head_lines_fail_alone_with_their_reason(lines: Path, row: s
     ("strength", "2", "strength must be a number between 0.01 and 1"),
     ("ip_adapter_scale", "x", "ip_adapter_scale must be a number between 0 and 2"),
     ("low_memory", "maybe", "low_memory must be true or false, got 'maybe'"),
+    ("frame_batch", "0", "frame_batch must be auto or a whole number between 1 and 64"),
+    ("frame_batch", "lots", "frame_batch must be auto or a whole number between 1 and 64"),
 ])
 def test_talking_head_numbers_are_checked(lines: Path, field: str, value: str,
                                           reason: str) -> None:
