@@ -85,7 +85,9 @@ class TalkingHeadRequest:
 
     def draws_like(self, other: TalkingHeadRequest) -> bool:
         """Whether ``other`` asks for the same frames: it may differ only in where they are
-        drawn (the device) and how memory is saved."""
+        drawn (the device) and how memory is saved. Frames drawn on another device, or with an
+        automatic batch (``batch_size=None``) on a GPU with other free memory, may still differ
+        a little."""
         return replace(self, device=None, low_memory=False) == replace(
             other, device=None, low_memory=False)
 
@@ -295,9 +297,7 @@ def _frame_batch(request: TalkingHeadRequest, pipeline: Any) -> int:
     """The request's batch size, or the one the pipeline's device has memory for."""
     if request.batch_size is not None:
         return request.batch_size
-    from generators.talking_head.frame_batch import auto_frame_batch
-
-    return auto_frame_batch(pipeline.device, request.size)
+    return int(pipeline.frame_batch(request.size))
 
 
 def _reference(request: TalkingHeadRequest) -> np.ndarray | None:

@@ -84,7 +84,9 @@ class FrameSettings:
             (0.0 < self.strength <= 1.0, f"strength must be in (0, 1], got {self.strength}"),
             (0.0 <= self.temporal_blend < 1.0,
              f"temporal_blend must be in [0, 1), got {self.temporal_blend}"),
-            (self.batch_size >= 1, f"batch_size must be at least 1, got {self.batch_size}"),
+            (isinstance(self.batch_size, int) and not isinstance(self.batch_size, bool)
+             and self.batch_size >= 1,
+             f"batch_size must be a whole number of at least 1, got {self.batch_size!r}"),
             (self.guidance >= 0.0, f"guidance must not be negative, got {self.guidance}"),
             (0.0 <= self.ip_adapter_scale < float("inf"),
              f"ip_adapter_scale must be 0 or more, got {self.ip_adapter_scale}"),
@@ -159,6 +161,7 @@ class TalkingHeadPipeline:
                   or vae.config.encoder_block_out_channels)  # AutoencoderKL or AutoencoderTiny
         self.vae_scale = 2 ** (len(blocks) - 1)
         self._prompt_cache: dict[tuple[str, str, bool], torch.Tensor] = {}
+        self._frame_batches: dict[tuple[int, int, bool], int] = {}
         self.saving_memory = False
         """Whether :meth:`save_memory` has been applied."""
 
@@ -178,6 +181,21 @@ class TalkingHeadPipeline:
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
         self.saving_memory = True
+
+    def frame_batch(self, size: tuple[int, int]) -> int:
+        """The automatic batch size for frames of ``size`` (width, height) on this device.
+
+        Chosen from the device's free memory the first time (see
+        :func:`~generators.talking_head.frame_batch.auto_frame_batch`) and kept while this
+        pipeline lives, so that every line it draws is batched, and looks, the same.
+        """
+        from generators.talking_head.frame_batch import auto_frame_batch
+
+        key = (int(size[0]), int(size[1]), self.saving_memory)
+        if key not in self._frame_batches:
+            self._frame_batches[key] = auto_frame_batch(self.device, (key[0], key[1]),
+                                                        saving_memory=self.saving_memory)
+        return self._frame_batches[key]
 
     # -- pieces ---------------------------------------------------------------------------
 
@@ -242,6 +260,7 @@ class TalkingHeadPipeline:
         count: int | None = None,
         progress: ProgressSink | None = None,
         cancel: CancelToken | None = None,
+        draw_ahead: bool = True,
     ) -> Iterator[np.ndarray]:
         """Generate one RGB uint8 frame (H, W, 3) per conditioning image, in order.
 
@@ -265,14 +284,25 @@ class TalkingHeadPipeline:
             How many conditioning images there are (for progress), when known.
         progress, cancel
             Progress per denoising step; cancel checked before every step.
+        draw_ahead
+            Iterate ``conditioning`` in a worker thread, one batch ahead, so that drawing the
+            next batch's images overlaps denoising this one (see
+            :func:`~generators.talking_head.read_ahead.read_ahead`: the source must then be
+            unstarted and bound to no thread, e.g. no GL context of the caller's); ``False``
+            iterates it here, in the caller's thread.
         """
         progress = progress or NullProgress()
         reference_latents = None if reference is None else self.encode_image(reference)
         image_prompt = self._image_prompt(
             reference if ip_adapter_image is None else ip_adapter_image, settings)
         texts = prompts if prompts is not None else _repeat(settings.prompt)
+        if not draw_ahead:
+            yield from self._batch_frames(conditioning, texts, settings, reference_latents,
+                                          image_prompt, count, progress, cancel)
+            return
         # The next batch's conditioning images are drawn while the GPU denoises this one.
         images = read_ahead(conditioning, depth=settings.batch_size)
+        del conditioning  # the worker owns the source (and releases it in its thread)
         try:
             yield from self._batch_frames(images, texts, settings, reference_latents,
                                           image_prompt, count, progress, cancel)

@@ -15,8 +15,12 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from studio.batch.job import BatchJob
 
 __all__ = ["EXIT_FAILED", "add_batch_command", "run_batch_command"]
 
@@ -128,6 +132,27 @@ def make_backend(kind: str, jobs: int | None, address: str | None) -> Any:
         raise
 
 
+SHARED_FRAME_BATCH = 4
+"""Frames a talking-head line denoises together when several jobs may share one GPU."""
+
+
+def fixed_frame_batches(jobs: list[BatchJob]) -> list[BatchJob]:
+    """``jobs`` with an automatic talking-head frame batch fixed to :data:`SHARED_FRAME_BATCH`.
+
+    Jobs that run side by side, each with its own copy of the models, would each size its
+    batch by the free memory it sees at its own moment: together they could run out of it,
+    and which size a line gets would depend on timing. A line's own ``frame_batch`` stays.
+    """
+    fixed = []
+    for job in jobs:
+        head = job.spec.talking_head
+        if head is not None and head.batch_size is None:
+            head = replace(head, batch_size=SHARED_FRAME_BATCH)
+            job = replace(job, spec=replace(job.spec, talking_head=head))
+        fixed.append(job)
+    return fixed
+
+
 def run_batch_command(args: argparse.Namespace) -> int:
     """Run ``affect-studio batch``; returns the exit code (see :data:`EXIT_CODES`)."""
     from generators.progress import CancelToken
@@ -148,6 +173,13 @@ def run_batch_command(args: argparse.Namespace) -> int:
         backend = make_backend("local", 1, None)  # one copy of the diffusion models
         print("note: talking-head lines run one at a time (the models are loaded once); "
               "--jobs N runs N, each with its own copy of the models", file=sys.stderr)
+    if getattr(backend, "jobs", 1) > 1 or args.backend != "local":
+        fixed = fixed_frame_batches(plan.jobs)
+        if fixed != plan.jobs:
+            print(f"note: with several jobs at once, talking-head lines denoise "
+                  f"{SHARED_FRAME_BATCH} frames together (set frame_batch for more)",
+                  file=sys.stderr)
+        plan.jobs = fixed
     total = len(plan.jobs) + len(plan.problems)
     if total == 0:
         raise BatchError(f"nothing to do: {source} has no lines or audio files")

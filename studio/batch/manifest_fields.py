@@ -454,6 +454,8 @@ def settings_to_plain(settings: Mapping[str, Any]) -> dict[str, Any]:
             plain[name] = list(value)
         elif isinstance(value, Path):
             plain[name] = str(value)
+        elif name == "frame_batch" and value is None:
+            plain[name] = "auto"  # null would be skipped on loading, and a default win
         else:
             plain[name] = value
     return plain

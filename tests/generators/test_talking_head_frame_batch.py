@@ -36,3 +36,31 @@ def test_the_cpu_and_apple_gpus_keep_a_small_fixed_batch():
     assert auto_frame_batch(torch.device("cpu"), (512, 512)) == CPU_FRAME_BATCH
     assert auto_frame_batch(torch.device("mps"), (512, 512), free_bytes=64 * GIB) == \
         CPU_FRAME_BATCH
+
+
+def test_saving_memory_keeps_the_batch_of_four():
+    assert auto_frame_batch(CUDA, (512, 512), free_bytes=100 * GIB, saving_memory=True) == \
+        CPU_FRAME_BATCH
+
+
+def test_a_loaded_pipeline_keeps_the_batch_it_chose(monkeypatch):
+    from generators.talking_head import frame_batch
+    from generators.talking_head.pipeline import TalkingHeadPipeline
+    from tests.generators.tiny_talking_head import tiny_components
+
+    pipeline = TalkingHeadPipeline(**tiny_components(), device=torch.device("cpu"),
+                                   dtype=torch.float32)
+    choices = iter([16, 2, 8])
+    monkeypatch.setattr(frame_batch, "auto_frame_batch", lambda *a, **k: next(choices))
+    assert pipeline.frame_batch((512, 512)) == 16
+    assert pipeline.frame_batch((512, 512)) == 16  # the free memory changed; the batch did not
+    assert pipeline.frame_batch((256, 256)) == 2  # another size is chosen for itself
+
+
+@pytest.mark.parametrize("batch", [2.5, True, 0, "4"])
+def test_a_batch_that_is_not_a_whole_number_of_frames_is_refused(batch):
+    from generators.errors import GeneratorError
+    from generators.talking_head.pipeline import FrameSettings
+
+    with pytest.raises(GeneratorError, match="batch_size must be a whole number"):
+        FrameSettings(batch_size=batch)

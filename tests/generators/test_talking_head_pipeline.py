@@ -144,7 +144,7 @@ def test_progress_rises_to_one_and_cancel_stops_before_the_next_step(pipeline):
     ({"steps": 0}, "steps must be at least 1"),
     ({"strength": 0.0}, "strength must be in (0, 1]"),
     ({"temporal_blend": 1.0}, "temporal_blend must be in [0, 1)"),
-    ({"batch_size": 0}, "batch_size must be at least 1"),
+    ({"batch_size": 0}, "batch_size must be a whole number of at least 1"),
 ])
 def test_bad_settings_are_refused(changes, says):
     with pytest.raises(GeneratorError, match=re_escape(says)):
@@ -314,3 +314,20 @@ def test_conditioning_is_drawn_ahead_in_another_thread_and_closed_when_the_reade
     assert drawn_in and threading.get_ident() not in drawn_in
     frames.close()
     assert closed.is_set()  # closed before close() returned: no GL context left behind
+
+
+def test_without_drawing_ahead_the_conditioning_is_drawn_in_the_callers_thread(pipeline):
+    import threading
+
+    drawn_in: set[int] = set()
+
+    def drawn() -> object:
+        for image in _conditioning(4):
+            drawn_in.add(threading.get_ident())
+            yield image
+
+    settings = FrameSettings(steps=1, batch_size=2)
+    made = list(pipeline.frames(drawn(), settings, reference=_reference(), draw_ahead=False))
+    assert drawn_in == {threading.get_ident()}
+    assert np.array_equal(np.stack(made), np.stack(list(pipeline.frames(
+        _conditioning(4), settings, reference=_reference()))))  # the same frames either way

@@ -169,3 +169,32 @@ def test_missing_models_fail_the_talking_head_line_only(lines: Path, tmp_path: P
     assert "talking-head models missing" in failed["a"]["error"]
     assert "unet" in failed["a"]["error"] and "controlnet (looked in" in failed["a"]["error"]
     assert not (out / "a.mp4").exists() and not list(out.glob("*.part*"))
+
+
+def test_an_automatic_frame_batch_survives_a_preset_round_trip(tmp_path: Path) -> None:
+    from studio.batch.manifest_fields import merge_settings
+    from studio.batch.presets import load_preset, save_preset
+
+    saved = save_preset("fast heads", {"generator": "talking-head", "frame_batch": "auto"},
+                        folder=tmp_path)
+    assert json.loads(saved.read_text(encoding="utf-8"))["settings"]["frame_batch"] == "auto"
+    loaded = load_preset("fast heads", folder=tmp_path)
+    assert "frame_batch" in loaded and loaded["frame_batch"] is None
+    assert merge_settings({"frame_batch": 8}, loaded)["frame_batch"] is None  # the preset wins
+
+
+def test_several_jobs_at_once_fix_an_automatic_frame_batch(lines: Path) -> None:
+    from studio.batch.command import SHARED_FRAME_BATCH, fixed_frame_batches
+
+    manifest = lines / "lines.csv"
+    manifest.write_text("name,audio,generator,reference,formats,frame_batch\n"
+                        "a,a.wav,talking-head,face.png,mp4,auto\n"
+                        "b,b.wav,talking-head,face.png,mp4,16\nc,b.wav,rig,,json,\n",
+                        encoding="utf-8")
+    plan = read_batch(manifest)
+    assert plan.problems == []
+    fixed = fixed_frame_batches(plan.jobs)
+    heads = [job.spec.talking_head for job in fixed]
+    assert heads[0].batch_size == SHARED_FRAME_BATCH and heads[1].batch_size == 16
+    assert heads[2] is None and fixed[2] is plan.jobs[2]
+    assert [job.name for job in fixed] == [job.name for job in plan.jobs]
