@@ -173,7 +173,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
         backend = make_backend("local", 1, None)  # one copy of the diffusion models
         print("note: talking-head lines run one at a time (the models are loaded once); "
               "--jobs N runs N, each with its own copy of the models", file=sys.stderr)
-    if getattr(backend, "jobs", 1) > 1 or args.backend != "local":
+    if args.backend != "local" or (getattr(backend, "jobs", None) or 1) > 1:
         fixed = fixed_frame_batches(plan.jobs)
         if fixed != plan.jobs:
             print(f"note: with several jobs at once, talking-head lines denoise "

@@ -162,6 +162,8 @@ def test_missing_models_fail_the_talking_head_line_only(lines: Path, tmp_path: P
                         "b.wav,rig,,json\n", encoding="utf-8")
     out = tmp_path / "out"
     assert main(["batch", str(manifest), "--out", str(out), "--jobs", "2"]) == EXIT_FAILED
+    # Two jobs at once could share one GPU: the automatic frame batch is fixed, and said so.
+    assert "talking-head lines denoise 4 frames together" in capsys.readouterr().err
     report = json.loads((out / "batch-report.json").read_text())
     failed = {j["name"]: j for j in report["jobs"]}
     assert failed["b"]["status"] == "done"
