@@ -88,11 +88,10 @@ def _steps(text: str) -> int:
     return value
 
 
-MAX_FRAME_BATCH_OPTION = 64
-"""Largest ``--frame-batch`` accepted."""
-
-
 def _frame_batch(text: str) -> int | None:
+    from studio.batch.manifest_fields import FRAME_BATCH_RANGE
+
+    low, high = FRAME_BATCH_RANGE
     if text.strip().lower() == "auto":
         return None
     try:
@@ -100,9 +99,9 @@ def _frame_batch(text: str) -> int | None:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"frame-batch must be 'auto' or a whole number, got {text!r}") from None
-    if not 1 <= value <= MAX_FRAME_BATCH_OPTION:
+    if not low <= value <= high:
         raise argparse.ArgumentTypeError(
-            f"frame-batch must be between 1 and {MAX_FRAME_BATCH_OPTION}, got {text}")
+            f"frame-batch must be between {low} and {high}, got {text}")
     return value
 
 

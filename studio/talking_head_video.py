@@ -227,9 +227,10 @@ def talking_head_frames(
 
     check_diffusion_available()
     progress = progress or NullProgress()
-    _settings(request)  # bad settings fail before the models load
+    settings = _settings(request)  # bad settings fail before the models load
     pipeline = loaded_pipeline(request, SubProgress(progress, 0.0, LOAD_SHARE))
-    settings = _settings(request, _frame_batch(request, pipeline))
+    if request.batch_size is None:  # as many frames as the device has memory for
+        settings = replace(settings, batch_size=pipeline.frame_batch(request.size))
     reference = _reference(request)
     count = take_frames(take, request.fps)
     images = _conditioning(take, avatar, request, cancel)
@@ -278,26 +279,14 @@ def forget_loaded_pipeline() -> None:
     _LOADED.clear()
 
 
-def _settings(request: TalkingHeadRequest, batch_size: int | None = None) -> Any:
-    """The frame settings of ``request``, with ``batch_size`` when its own is automatic."""
+def _settings(request: TalkingHeadRequest) -> Any:
+    """The frame settings of ``request`` (one frame a batch when its batch is automatic)."""
     from generators.talking_head.pipeline import FrameSettings
 
     return FrameSettings(steps=request.steps, guidance=request.guidance,
                          strength=request.strength, temporal_blend=request.temporal_blend,
-                         batch_size=_given_or(request.batch_size, batch_size or 1),
-                         seed=request.seed,
-                         ip_adapter_scale=request.ip_adapter_scale)
-
-
-def _given_or(value: int | None, default: int) -> int:
-    return default if value is None else value
-
-
-def _frame_batch(request: TalkingHeadRequest, pipeline: Any) -> int:
-    """The request's batch size, or the one the pipeline's device has memory for."""
-    if request.batch_size is not None:
-        return request.batch_size
-    return int(pipeline.frame_batch(request.size))
+                         batch_size=1 if request.batch_size is None else request.batch_size,
+                         seed=request.seed, ip_adapter_scale=request.ip_adapter_scale)
 
 
 def _reference(request: TalkingHeadRequest) -> np.ndarray | None:

@@ -296,18 +296,17 @@ class TalkingHeadPipeline:
         image_prompt = self._image_prompt(
             reference if ip_adapter_image is None else ip_adapter_image, settings)
         texts = prompts if prompts is not None else _repeat(settings.prompt)
-        if not draw_ahead:
-            yield from self._batch_frames(conditioning, texts, settings, reference_latents,
-                                          image_prompt, count, progress, cancel)
-            return
-        # The next batch's conditioning images are drawn while the GPU denoises this one.
-        images = read_ahead(conditioning, depth=settings.batch_size)
-        del conditioning  # the worker owns the source (and releases it in its thread)
+        # Drawing ahead, the next batch's conditioning images are drawn while the GPU denoises
+        # this one, and the worker owns the source (and releases it in its thread).
+        images = read_ahead(conditioning, depth=settings.batch_size) if draw_ahead else \
+            conditioning
+        del conditioning
         try:
             yield from self._batch_frames(images, texts, settings, reference_latents,
                                           image_prompt, count, progress, cancel)
         finally:
-            images.close()
+            if draw_ahead:
+                images.close()  # type: ignore[attr-defined]
 
     def _batch_frames(self, images: Iterable[np.ndarray], texts: Iterable[str],
                       settings: FrameSettings, reference_latents: torch.Tensor | None,
