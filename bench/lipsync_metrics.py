@@ -59,6 +59,9 @@ CONTACT_MM: float = 1.0
 CLOSURE_SLACK_S: float = 0.02
 """A closure counts when lip contact happens inside the true p/b/m interval widened by this."""
 
+_GAP_S = 0.005
+"""Reference phones further apart than this have a pause between them."""
+
 SILENCE_LABELS = frozenset({"", "sil", "sp", "spn", "<sil>", "SIL", "PT"})
 
 OPENNESS: dict[str, int] = {
@@ -270,7 +273,9 @@ def closure_scores(
         The onset of a contact is where the contact run that reaches into the interval begins
         (on a 1 ms grid, linear between frames). Onsets are timed only for closures entered
         from a speech sound: after a pause the lips rest shut, and after another bilabial they
-        are already shut, so those p/b/m count for the hit rate but have no onset to time.
+        are already shut, so those p/b/m count for the hit rate but have no onset to time. A
+        gap between two reference phones is a pause (as in :func:`viseme_accuracy`): a stop
+        whose silent closure an aligner leaves unlabelled starts its lip contact in that gap.
 
     Examples
     --------
@@ -278,15 +283,23 @@ def closure_scores(
     >>> s = closure_scores(gap, 10.0, [("AA", 0.0, 0.2), ("M", 0.2, 0.35), ("AA", 0.35, 0.6)])
     >>> s.total, s.hits, [round(e, 2) for e in s.onset_errors]
     (1, 1, [0.02])
+    >>> gapped = [("AA", 0.0, 0.15), ("M", 0.2, 0.35), ("AA", 0.35, 0.6)]  # a pause at 0.15-0.2
+    >>> s = closure_scores(gap, 10.0, gapped)
+    >>> s.total, s.hits, s.onset_errors
+    (1, 1, [])
     """
     t, g = resample_gap(np.asarray(gap_mm, dtype=np.float64), fps, 1000.0)
     touch = g <= contact_mm
     total, hits, errors = 0, 0, []
-    previous = ""  # label of the reference phone before the current one
+    previous, previous_end = "", float("-inf")  # the reference phone before the current one
     for label, start, end in reference:
         is_bilabial = not _is_pause(label) and _phone(label) in ("P", "B", "M")
-        entered_from_speech = not _is_pause(previous) and _phone(previous) not in ("P", "B", "M")
-        previous = label
+        entered_from_speech = (
+            not _is_pause(previous)
+            and _phone(previous) not in ("P", "B", "M")
+            and start - previous_end < _GAP_S  # a gap between phones is a pause
+        )
+        previous, previous_end = label, end
         if not is_bilabial:
             continue
         total += 1

@@ -7,7 +7,9 @@ the aligned path with free phone recognition on the same acoustic scores, reject
 transcript that does not match (:mod:`~generators.rig.transcript_alignment`). A
 clip longer than 30 s is aligned in pause-separated stretches, each checked on its own; a
 stretch whose words do not fit falls back to phone recognition and the diagnostics say so
-(:mod:`~generators.rig.long_alignment`). Without one: phone recognition alone.
+(:mod:`~generators.rig.long_alignment`). The /m/ of an aligned filled pause ("um") then starts
+where its hum starts in the sound (:mod:`~generators.rig.filled_pauses`). Without a transcript:
+phone recognition alone.
 
 With ``language="other"`` (any language) the phones come from the sound alone
 (:mod:`~generators.rig.acoustic_lipsync`) and a transcript is ignored. With ``"auto"`` and no
@@ -19,12 +21,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from generators.audio import AudioClip
 from generators.errors import TranscriptError
 from generators.language import AUTO, OTHER, check_language
 from generators.progress import CancelToken, NullProgress, ProgressSink
 from generators.rig.acoustic_lipsync import ACOUSTIC, analyse_acoustics
 from generators.rig.energy import EnergyEnvelope, energy_envelope
+from generators.rig.filled_pauses import place_filled_pause_nasals
 from generators.rig.forced_alignment import ALIGN_CONFIG, WordSegment
 from generators.rig.language_check import english_confidence
 from generators.rig.long_alignment import align_long_clip
@@ -218,12 +223,27 @@ def _with_the_english_model(
     if clip.duration > SINGLE_UTTERANCE_MAX_S:
         long = align_long_clip(pcm, words, env, clip.duration, progress=sink, cancel=token)
         if long is not None:
-            return SpeechAnalysis(
-                long.phones, FORCED_ALIGNMENT, long.words, long.diagnostics(len(words))
+            return _with_hummed_nasals(
+                SpeechAnalysis(
+                    long.phones, FORCED_ALIGNMENT, long.words, long.diagnostics(len(words))
+                ),
+                pcm,
             )
     checked = align_with_check(pcm, words, env, progress=sink, cancel=token)
     alignment = checked.raise_if_mismatched()
     diagnostics: dict[str, object] = {**checked.diagnostics(), "words": len(words)}
     if alignment.derived_words:
         diagnostics["guessed_pronunciations"] = list(alignment.derived_words)
-    return SpeechAnalysis(alignment.phones, FORCED_ALIGNMENT, alignment.words, diagnostics)
+    return _with_hummed_nasals(
+        SpeechAnalysis(alignment.phones, FORCED_ALIGNMENT, alignment.words, diagnostics), pcm
+    )
+
+
+def _with_hummed_nasals(speech: SpeechAnalysis, pcm: bytes) -> SpeechAnalysis:
+    """Filled pauses' /m/ started where their hum starts (:mod:`~generators.rig.filled_pauses`)."""
+    samples = np.frombuffer(pcm, dtype=np.int16)
+    phones, moved = place_filled_pause_nasals(speech.phonemes, samples)
+    if not moved:
+        return speech
+    diagnostics = {**speech.diagnostics, "filled_pause_nasals_moved": moved}
+    return SpeechAnalysis(phones, speech.method, speech.words, diagnostics)

@@ -84,6 +84,19 @@ def test_closure_hits_and_onsets() -> None:
     assert len(s.onset_errors) == 1 and s.onset_errors[0] == pytest.approx(0.021, abs=0.002)
 
 
+def test_closure_after_an_unlabelled_gap_is_not_timed() -> None:
+    """Aligners may leave a stop's silent closure unlabelled: the gap is a pause, and the lips
+    closing in it are not timed against the burst that the reference calls the stop."""
+    gap = np.full(100, 8.0)
+    gap[25:35] = 0.0  # contact from 0.25 s, in the gap before the /p/'s burst
+    touching = [("NG", 0.0, 0.25), ("P", 0.25, 0.32), ("AO", 0.32, 0.6)]
+    gapped = [("NG", 0.0, 0.25), ("P", 0.30, 0.32), ("AO", 0.32, 0.6)]
+    timed = closure_scores(gap, 100.0, touching)
+    assert timed.hits == 1 and timed.onset_errors == [pytest.approx(0.0, abs=0.002)]
+    untimed = closure_scores(gap, 100.0, gapped)
+    assert (untimed.total, untimed.hits, untimed.onset_errors) == (1, 1, [])
+
+
 def test_viseme_and_rhubarb_accuracy_penalise_wrong_shapes() -> None:
     ref = [("SIL", 0, 0.1), ("M", 0.1, 0.2), ("AA", 0.2, 0.4), ("SIL", 0.4, 0.5)]
     right = [("sil", 0, 0.1), ("PP", 0.1, 0.2), ("aa", 0.2, 0.4), ("sil", 0.4, 0.5)]
