@@ -21,7 +21,8 @@ compute per second of audio), exported through the exporter registry as curves `
 * bilabial closure hit rate: share of true p/b/m whose interval (+-20 ms) contains lip contact,
   measured as the lip gap on the deformed mesh of the default avatar (:class:`LipGauge`);
 * closure timing error: mean |contact onset - phone start| in ms over the hits whose closure
-  starts from a speech sound (after a pause or another p/b/m the lips are already shut);
+  starts from a speech sound (after a pause, labelled or a gap between reference phones, or
+  after another p/b/m the lips are already shut);
 * viseme frame accuracy (15 Oculus visemes, 10 ms frames with speech in either timeline);
 * openness r: Pearson r between the lip gap and the true phone's openness class;
 * Rhubarb-shape frame accuracy of the mouth cues against Rhubarb's rules for the true phones.
