@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from generators.rig.prosody import VOWEL_PHONES
 from generators.rig.sphinx import FRAME_RATE, SAMPLE_RATE
 from generators.take import PhonemeSegment
 
@@ -55,9 +56,6 @@ _WINDOW = 400  # 25 ms at 16 kHz, as the decoder's analysis window
 _HOP = SAMPLE_RATE // int(FRAME_RATE)
 _FFT = 512
 _LOW_HZ, _SPLIT_HZ, _HIGH_HZ = 80.0, 400.0, 1000.0
-_VOWELS = frozenset(
-    ["AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"]
-)  # ARPAbet vowels, stress marks removed
 
 
 def low_band_tilt(samples: np.ndarray, first: int, count: int) -> np.ndarray:
@@ -132,7 +130,7 @@ def place_filled_pause_nasals(
         vowel, nasal = out[i - 1], out[i]
         if not (
             nasal.phone == "M"
-            and vowel.phone in _VOWELS
+            and vowel.phone in VOWEL_PHONES
             and nasal.word.lower() in FILLED_PAUSES
             and vowel.word == nasal.word
         ):

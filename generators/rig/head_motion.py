@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from generators.rig.energy import EnergyEnvelope
+from generators.rig.prosody import VOWEL_PHONES
 from generators.take import PhonemeSegment
 
 if TYPE_CHECKING:
@@ -45,9 +46,6 @@ NOD_MAX_DEG: float = 2.5
 
 _NOD_WIDTH_S = 0.45
 _SALT = 0x4EAD
-_VOWELS = {
-    "AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW",
-}  # fmt: skip
 
 
 def _sway(times: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -70,7 +68,7 @@ def emphasis_peaks(
     A vowel's peak loudness is compared with the median level of the speech in the second
     around it; peaks 3 dB or more above it count, strongest first, at least ``min_gap`` apart.
     """
-    vowels = [p for p in phonemes if p.phone in _VOWELS and p.end - p.start >= 0.04]
+    vowels = [p for p in phonemes if p.phone in VOWEL_PHONES and p.end - p.start >= 0.04]
     if not vowels:
         return []
     level = envelope.speech_level()
