@@ -21,6 +21,7 @@ __all__ = [
     "ProgressSink",
     "available_generators",
     "create_generator",
+    "load_builtin_generators",
     "register_generator",
 ]
 
@@ -91,13 +92,13 @@ def register_generator(name: str, factory: Callable[[], Generator]) -> None:
 
 def available_generators() -> list[str]:
     """Names of the registered generators."""
-    _load_builtin()
+    load_builtin_generators()
     return sorted(_REGISTRY)
 
 
 def create_generator(name: str = "rig") -> Generator:
     """Instantiate a registered generator by name."""
-    _load_builtin()
+    load_builtin_generators()
     try:
         return _REGISTRY[name]()
     except KeyError:
@@ -105,7 +106,13 @@ def create_generator(name: str = "rig") -> Generator:
         raise GeneratorError(f"unknown generator {name!r} (available: {known})") from None
 
 
-def _load_builtin() -> None:
+def load_builtin_generators() -> None:
+    """Import and register the built-in generators (once; later calls return at once).
+
+    Their imports are heavy (scipy among them): a program that starts threads may call this on
+    the thread that should pay for them, so that they are not first made on two threads at
+    once (scipy's own imports fail when two threads make them together).
+    """
     if "rig" not in _REGISTRY:
         from generators.rig.generator import RigGenerator
 

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from generators.audio import AudioClip
+from generators.base import load_builtin_generators
 from generators.controls import AnimationControls
 from generators.emotion.open_vocabulary import is_ready as vocabulary_ready
 from generators.emotion.open_vocabulary import warm_up_in_background
@@ -1021,8 +1022,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Loaded {Path(clip.source).name}", 5000)
 
     def _start_load(self, label: str, job: Any, on_success: Any, error_title: str) -> None:
+        def loading(progress: Any, cancel: Any) -> object:
+            # Decoding may import scipy (to resample) on this worker while the GUI thread
+            # imports the generator (scipy too) for its next refresh; with the generator
+            # imported here first, scipy is never first imported on two threads at once.
+            load_builtin_generators()
+            return job(progress, cancel)
+
         self._load_handlers = (on_success, error_title)
-        self.loader.start(label, job)
+        self.loader.start(label, loading)
 
     def _load_succeeded(self, result: object) -> None:
         on_success, _title = self._load_handlers
